@@ -1,0 +1,39 @@
+# Insurflow developer targets. `make run` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install lint test-fast bench clean
+
+$(BIN)/insurflow: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/insurflow
+
+install: $(BIN)/insurflow
+
+## run: install, create the SQLite database, seed demo data, serve the web app
+run: install
+	$(BIN)/insurflow db upgrade
+	$(BIN)/insurflow demo
+	$(BIN)/insurflow run --host $(HOST) --port $(PORT)
+
+## test: install, lint and type-check, then the whole suite on SQLite and PostgreSQL
+test: install lint
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+
+test-fast: install
+	$(BIN)/pytest -q -k "sqlite or not postgresql"
+
+bench: install
+	$(BIN)/python bench/bench_core.py
+
+clean:
+	rm -rf $(VENV) insurflow.db .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,40 @@
+"""The facade over SpiffWorkflow: the only package that imports it.
+
+- `discover` / `validate_bundle`: find process files and check them before deploy;
+- `parse_bundle`: a deployed version's files -> a cached `ProcessDefinition`;
+- `CaseRuntime`: start or restore a case, run it, complete user tasks, save it as rows.
+"""
+
+from .bundle import Problem, ProcessBundle, discover, form_path
+from .definitions import ProcessDefinition, parse_bundle
+from .errors import EngineError, EngineInvariantError, TaskNotReady
+from .runtime import (
+    SERIALIZER_VERSION,
+    CaseRuntime,
+    EngineEvent,
+    IncidentInfo,
+    RunResult,
+    UserTaskInfo,
+)
+from .spiff import ServiceTaskFailed
+from .validation import validate_bundle
+
+__all__ = [
+    "SERIALIZER_VERSION",
+    "CaseRuntime",
+    "EngineError",
+    "EngineEvent",
+    "EngineInvariantError",
+    "IncidentInfo",
+    "Problem",
+    "ProcessBundle",
+    "ProcessDefinition",
+    "RunResult",
+    "ServiceTaskFailed",
+    "TaskNotReady",
+    "UserTaskInfo",
+    "discover",
+    "form_path",
+    "parse_bundle",
+    "validate_bundle",
+]

@@ -1,0 +1,60 @@
+"""Parsed process versions, cached by content hash: a version's files never change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from threading import Lock
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+
+from .bundle import ProcessBundle
+from .spiff import InsurflowParser, spec_properties
+from .xml import parse_xml
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    process_id: str
+    content_hash: str
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, Any]
+    start_form_key: str | None
+    files: dict[str, str]
+
+
+_cache: dict[str, ProcessDefinition] = {}
+_lock = Lock()
+
+
+def parse_bundle(bundle: ProcessBundle) -> ProcessDefinition:
+    """Parse (DMN files first, as SpiffWorkflow needs) or return the cached definition."""
+    key = bundle.content_hash
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+    parser = InsurflowParser()
+    for path, text in bundle.dmn_files().items():
+        parser.add_dmn_xml(parse_xml(text), filename=path)
+    parser.add_bpmn_xml(parse_xml(bundle.files[bundle.bpmn_path]), filename=bundle.bpmn_path)
+    spec = parser.get_spec(bundle.process_id)
+    definition = ProcessDefinition(
+        process_id=bundle.process_id,
+        content_hash=key,
+        spec=spec,
+        subprocess_specs=parser.get_subprocess_specs(bundle.process_id),
+        start_form_key=_start_form_key(spec),
+        files=dict(bundle.files),
+    )
+    with _lock:
+        _cache[key] = definition
+    return definition
+
+
+def _start_form_key(spec: BpmnProcessSpec) -> str | None:
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ == "StartEvent":
+            key = spec_properties(task_spec).get("formKey")
+            if key:
+                return key
+    return None

@@ -1,0 +1,280 @@
+"""One running case: start or restore it, run it to its next wait state, complete user tasks.
+
+The runtime records what happened as `EngineEvent`s (decisions, gateway paths, service calls,
+incidents, completion); the service layer turns them into audit rows in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent, ExclusiveGateway, InclusiveGateway
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+from SpiffWorkflow.task import Task, TaskState
+
+from . import sandbox, state
+from .definitions import ProcessDefinition
+from .durations import parse_duration
+from .errors import EngineInvariantError, TaskNotReady
+from .spiff import (
+    InsurflowScriptEngine,
+    ServiceInvoker,
+    ServiceTaskFailed,
+    make_serializer,
+    spec_extensions,
+    spec_properties,
+)
+from .validation import role_for_lane
+
+PRUNE_EVERY_WAVES = 25
+_SERIALIZER = make_serializer()
+SERIALIZER_VERSION = _SERIALIZER.VERSION
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    kind: str
+    element_id: str | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IncidentInfo:
+    task_id: str
+    element_id: str
+    error_type: str
+    message: str
+
+
+@dataclass(frozen=True)
+class UserTaskInfo:
+    task_id: str
+    element_id: str
+    title: str
+    role: str
+    form_key: str
+    instructions: str | None
+    due_in: timedelta | None
+    priority: int
+
+
+@dataclass
+class RunResult:
+    events: list[EngineEvent] = field(default_factory=list)
+    incident: IncidentInfo | None = None
+
+
+class CaseRuntime:
+    def __init__(self, definition: ProcessDefinition, workflow: BpmnWorkflow,
+                 invoker: ServiceInvoker | None) -> None:
+        self.definition = definition
+        self.workflow = workflow
+        self._invoker = invoker
+        self._events: list[EngineEvent] = []
+        self._pending_decision: dict[str, Any] | None = None
+        workflow.script_engine = InsurflowScriptEngine(self._call_service)
+
+    @classmethod
+    def start(cls, definition: ProcessDefinition, data: dict[str, Any],
+              invoker: ServiceInvoker | None) -> CaseRuntime:
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs)
+        workflow.task_tree.data = dict(data)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data = dict(data)
+        return cls(definition, workflow, invoker)
+
+    @classmethod
+    def restore(cls, definition: ProcessDefinition, workflow_state: dict[str, Any],
+                rows: list[tuple[str, dict[str, Any]]], invoker: ServiceInvoker | None
+                ) -> CaseRuntime:
+        rows_by_workflow: dict[str, list[dict[str, Any]]] = {}
+        for workflow_key, content in rows:
+            rows_by_workflow.setdefault(workflow_key, []).append(content)
+        workflow = state.load(_SERIALIZER, definition.spec, definition.subprocess_specs,
+                              workflow_state, rows_by_workflow, InsurflowScriptEngine())
+        return cls(definition, workflow, invoker)
+
+    # -- running -------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        """Run engine tasks until every branch waits for a person or an event."""
+        self._events = []
+        incident = None
+        try:
+            self._run_waves()
+        except Exception as exc:  # noqa: BLE001 - any task failure becomes an incident
+            incident = self._incident_from(exc)
+            self._events.append(EngineEvent("incident_raised", incident.element_id, {
+                "task_id": incident.task_id, "error_type": incident.error_type,
+                "message": incident.message}))
+        state.prune(self.workflow)
+        if incident is None:
+            self._check_invariants()
+        return RunResult(list(self._events), incident)
+
+    def _run_waves(self) -> None:
+        waves = 0
+        # SpiffWorkflow's do_engine_steps() is this loop; we prune between waves so the tree
+        # never approaches the iterator's depth limit of 1000.
+        while self.workflow._do_engine_steps(self._will_complete, self._did_complete):
+            waves += 1
+            if waves % PRUNE_EVERY_WAVES == 0:
+                state.prune(self.workflow)
+        self.workflow.refresh_timers()
+
+    def complete_user_task(self, task_id: str, data: dict[str, Any]) -> RunResult:
+        task = self._ready_user_task(task_id)
+        task.data = {**task.data, **data}
+        task.run()
+        return self.run()
+
+    def retry_failed_task(self, task_id: str) -> RunResult:
+        task = self._task(task_id)
+        if task is None or task.state != TaskState.ERROR:
+            raise TaskNotReady(f"task {task_id} has not failed")
+        task._set_state(TaskState.READY)
+        return self.run()
+
+    # -- inspection ------------------------------------------------------------------------
+
+    def is_completed(self) -> bool:
+        return bool(self.workflow.completed)
+
+    def ready_user_tasks(self) -> list[UserTaskInfo]:
+        return [self._user_task_info(t) for t in self._all_tasks()
+                if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
+
+    def case_data(self) -> dict[str, Any]:
+        """The data a person would call "the case data" now."""
+        live = [t for t in self._all_tasks()
+                if t.state in (TaskState.READY, TaskState.WAITING, TaskState.ERROR)]
+        if live:
+            return dict(live[0].data)
+        last = self.workflow.last_task
+        return dict(last.data) if last is not None else dict(self.workflow.data)
+
+    def save(self) -> state.SavedState:
+        return state.dump(_SERIALIZER, self.workflow)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _all_tasks(self) -> list[Task]:
+        tasks = list(self.workflow.tasks.values())
+        for sub in self.workflow.subprocesses.values():
+            tasks.extend(sub.tasks.values())
+        return tasks
+
+    def _task(self, task_id: str) -> Task | None:
+        for task in self._all_tasks():
+            if str(task.id) == task_id:
+                return task
+        return None
+
+    def _ready_user_task(self, task_id: str) -> Task:
+        task = self._task(task_id)
+        if task is None or not isinstance(task.task_spec, UserTask) or \
+                task.state != TaskState.READY:
+            raise TaskNotReady(f"task {task_id} is not an open user task of this case")
+        return task
+
+    def _user_task_info(self, task: Task) -> UserTaskInfo:
+        spec = task.task_spec
+        props = spec_properties(spec)
+        due_in = props.get("dueIn")
+        return UserTaskInfo(
+            task_id=str(task.id),
+            element_id=spec.bpmn_id,
+            title=spec.bpmn_name or spec.bpmn_id,
+            role=role_for_lane(spec.lane or ""),
+            form_key=props.get("formKey", ""),
+            instructions=spec_extensions(spec).get("instructionsForEndUser"),
+            due_in=parse_duration(due_in) if due_in else None,
+            priority=int(props.get("priority", 50)),
+        )
+
+    def _call_service(self, task: Task, operator: str, params: dict[str, Any]) -> dict[str, Any]:
+        if self._invoker is None:
+            raise ServiceTaskFailed(operator, "no handler invoker configured", "ConfigError")
+        result = self._invoker(task, operator, params)
+        self._events.append(EngineEvent("service_called", task.task_spec.bpmn_id, {
+            "operator": operator, "inputs": params, "result": result}))
+        return result
+
+    def _will_complete(self, task: Task) -> None:
+        spec = task.task_spec
+        if isinstance(spec, BusinessRuleTaskMixin):
+            self._pending_decision = _decision_inputs(task)
+
+    def _did_complete(self, task: Task) -> None:
+        spec = task.task_spec
+        if isinstance(spec, BusinessRuleTaskMixin) and self._pending_decision is not None:
+            table = spec.dmnEngine.decision_table
+            outputs = {out.name: task.data.get(out.name) for out in table.outputs}
+            self._events.append(EngineEvent("decision_evaluated", spec.bpmn_id, {
+                **self._pending_decision, "outputs": outputs}))
+            self._pending_decision = None
+        elif isinstance(spec, ExclusiveGateway | InclusiveGateway):
+            taken = [{"element_id": c.task_spec.bpmn_id, "name": c.task_spec.bpmn_name}
+                     for c in task.children if c.has_state(TaskState.DEFINITE_MASK)]
+            self._events.append(EngineEvent("gateway_passed", spec.bpmn_id, {
+                "gateway": spec.bpmn_name, "taken": taken}))
+        elif isinstance(spec, EndEvent) and task.workflow is self.workflow:
+            self._events.append(EngineEvent("end_reached", spec.bpmn_id, {
+                "name": spec.bpmn_name}))
+
+    def _incident_from(self, exc: Exception) -> IncidentInfo:
+        failed = [t for t in self._all_tasks() if t.state == TaskState.ERROR]
+        task = failed[-1] if failed else None
+        inner = getattr(exc, "exception", None) or exc
+        if isinstance(exc, ServiceTaskFailed):
+            error_type, message = exc.error_type, str(exc)
+        elif isinstance(inner, sandbox.SandboxViolation):
+            error_type, message = "SandboxViolation", str(inner)
+        else:
+            error_type = type(inner).__name__
+            message = getattr(exc, "error_msg", None) or str(exc)
+        return IncidentInfo(
+            task_id=str(task.id) if task else "",
+            element_id=task.task_spec.bpmn_id if task else "",
+            error_type=error_type,
+            message=str(message)[:2000],
+        )
+
+    def _check_invariants(self) -> None:
+        """Fail loudly rather than report a case finished while work remains."""
+        stuck = [t for t in self._all_tasks()
+                 if t.state == TaskState.READY and not t.task_spec.manual]
+        if stuck:
+            raise EngineInvariantError(
+                f"{len(stuck)} engine task(s) are ready but were not run, e.g. "
+                f"{stuck[0].task_spec.bpmn_id}")
+        if self.workflow.completed:
+            open_tasks = [t for t in self._all_tasks()
+                          if t.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED)]
+            if open_tasks:
+                raise EngineInvariantError(
+                    f"the case reached its end while {len(open_tasks)} task(s) were still open")
+
+
+def _decision_inputs(task: Task) -> dict[str, Any]:
+    engine = task.task_spec.dmnEngine
+    table = engine.decision_table
+    script_engine = task.workflow.script_engine
+    inputs = {}
+    for column in table.inputs:
+        label = column.label or column.name or column.expression
+        try:
+            inputs[label] = script_engine.evaluate(task, column.expression)
+        except Exception:  # noqa: BLE001 - the real evaluation will raise the incident
+            inputs[label] = None
+    try:
+        matched = [{"row": r.row_number, "rule_id": r.id, "description": r.description}
+                   for r in engine.decide(task)]
+    except Exception:  # noqa: BLE001
+        matched = []
+    return {"decision_id": table.id, "decision_name": table.name, "inputs": inputs,
+            "matched_rules": matched}

@@ -1,0 +1,69 @@
+"""The service-task handler registry, keyed by the BPMN `serviceTaskOperator` id.
+
+A handler is a plain typed function: it receives a `HandlerContext` (the caller's session,
+the case and task it runs for, a stable idempotency key) and the evaluated parameters of the
+service task, and returns a JSON-serialisable dict (Decimal and date values are allowed).
+Handlers never commit and never open sessions of their own: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+
+class HandlerError(Exception):
+    """A business failure a handler reports on purpose (becomes an incident with this text)."""
+
+
+@dataclass
+class HandlerContext:
+    session: Session
+    case_id: int
+    task_id: str
+    element_id: str
+    # Same for every attempt of the same task in the same case: use it to make effects idempotent.
+    idempotency_key: str
+    now: datetime
+    business_key: str | None = None
+    new_business_key: str | None = field(default=None)
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    def set_business_key(self, key: str) -> None:
+        """Attach the case to an application, policy or claim number."""
+        self.new_business_key = key
+        self.business_key = key
+
+
+Handler = Callable[[HandlerContext, dict[str, Any]], dict[str, Any]]
+
+
+class HandlerRegistry:
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def register(self, operator: str) -> Callable[[Handler], Handler]:
+        def decorate(fn: Handler) -> Handler:
+            if operator in self._handlers:
+                raise ValueError(f"handler {operator!r} registered twice")
+            self._handlers[operator] = fn
+            return fn
+
+        return decorate
+
+    def get(self, operator: str) -> Handler | None:
+        return self._handlers.get(operator)
+
+    def names(self) -> set[str]:
+        return set(self._handlers)
+
+
+REGISTRY = HandlerRegistry()
+handler = REGISTRY.register

@@ -1,0 +1,35 @@
+"""SQLAlchemy models: domain records and engine state. Import from here."""
+
+from .base import Base, utcnow
+from .domain import Application, Claim, Customer, Payment, Policy, Product
+from .engine import (
+    AuditEvent,
+    Case,
+    CaseTaskState,
+    HumanTask,
+    Incident,
+    NumberSequence,
+    ProcessVersion,
+    StoredFile,
+)
+from .users import User
+
+__all__ = [
+    "Application",
+    "AuditEvent",
+    "Base",
+    "Case",
+    "CaseTaskState",
+    "Claim",
+    "Customer",
+    "HumanTask",
+    "Incident",
+    "NumberSequence",
+    "Payment",
+    "Policy",
+    "ProcessVersion",
+    "Product",
+    "StoredFile",
+    "User",
+    "utcnow",
+]

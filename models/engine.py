@@ -1,0 +1,138 @@
+"""Engine records: deployed process versions, cases, their saved state, open human tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, utcnow
+
+
+class StoredFile(Base):
+    """A process, decision or form file, content-addressed so versions share unchanged files."""
+
+    __tablename__ = "stored_file"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[str] = mapped_column(Text)
+
+
+class ProcessVersion(Base):
+    """One deployed version of a process: its BPMN plus every DMN and form it uses."""
+
+    __tablename__ = "process_version"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # {relative path: sha256 of StoredFile}
+    files: Mapped[dict[str, Any]]
+    bpmn_path: Mapped[str] = mapped_column(String(500))
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deployed_by: Mapped[str] = mapped_column(String(100))
+
+
+class Case(Base):
+    """A process instance. `version_id` makes concurrent writers conflict instead of overwrite."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    version_id: Mapped[int] = mapped_column(default=1)
+    # Workflow-level saved state (data, correlations, root id); tasks live in CaseTaskState.
+    workflow_state: Mapped[dict[str, Any]]
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    last_event_seq: Mapped[int] = mapped_column(default=0)
+    started_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class CaseTaskState(Base):
+    """One SpiffWorkflow task of a case's live task tree; a step rewrites only changed rows."""
+
+    __tablename__ = "case_task_state"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # "" for the top-level workflow, else the id of the subprocess the task belongs to.
+    workflow_key: Mapped[str] = mapped_column(String(36))
+    position: Mapped[int]
+    digest: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]]
+
+
+class HumanTask(Base):
+    """An open (or finished) user task as a queryable row, mirrored from the engine state."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (Index("ix_human_task_open_role", "status", "role"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    form_key: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(64))
+    instructions: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    priority: Mapped[int] = mapped_column(default=50)
+    due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Incident(Base):
+    """A service task that failed: the case stops at that task until someone acts."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    error_type: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Append-only history of a case; the application never updates or deletes rows."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]]
+
+
+class NumberSequence(Base):
+    """Counters for business numbers (APP-, POL-, CLM-, PAY-), taken under a row lock."""
+
+    __tablename__ = "number_sequence"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_value: Mapped[int] = mapped_column(default=1)

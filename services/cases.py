@@ -1,0 +1,99 @@
+"""Starting cases and reading them back with their tasks and history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import SERIALIZER_VERSION, CaseRuntime, EngineInvariantError, form_path
+from engine.clock import current_time
+from models import AuditEvent, Case, HumanTask, Incident, ProcessVersion
+
+from . import audit, case_store
+from .errors import InvalidInput, NotFound
+from .forms import load_schema, validate_form
+from .invoker import make_invoker
+from .processes import definition_for, require_latest
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: Case
+    version: ProcessVersion
+    data: dict[str, Any]
+    open_tasks: list[HumanTask]
+    events: list[AuditEvent]
+    incidents: list[Incident]
+
+
+def start_case(session: Session, process_id: str, data: Any, actor: str) -> Case:
+    """Validate the start form, create the case on the newest version and run it."""
+    version = require_latest(session, process_id)
+    definition = definition_for(session, version)
+    typed = _validated_start_data(definition.files, definition.start_form_key, data)
+    now = current_time()
+    case = Case(process_version_id=version.id, process_id=process_id, status="active",
+                workflow_state={}, serializer_version=SERIALIZER_VERSION, started_by=actor,
+                created_at=now, updated_at=now)
+    session.add(case)
+    session.flush()
+    audit.record(session, case, "case_started", actor, None, {
+        "process_id": process_id, "version": version.version,
+        "content_hash": version.content_hash, "data": typed})
+    runtime = CaseRuntime.start(definition, typed, make_invoker(session, case))
+    _run_and_save(session, case_store.LoadedCase(case, runtime), runtime)
+    return case
+
+
+def _validated_start_data(files: dict[str, str], form_key: str | None,
+                          data: Any) -> dict[str, Any]:
+    if data is None:
+        data = {}
+    if form_key is None:
+        if not isinstance(data, dict):
+            raise InvalidInput("the start data must be a JSON object")
+        return dict(data)
+    return validate_form(load_schema(files[form_path(form_key)]), data)
+
+
+def _run_and_save(session: Session, loaded: case_store.LoadedCase,
+                  runtime: CaseRuntime) -> None:
+    try:
+        result = runtime.run()
+    except EngineInvariantError as error:
+        raise RuntimeError(f"case {loaded.case.id}: {error}") from error
+    case_store.save(session, loaded, result)
+
+
+def get_case(session: Session, case_id: int, *, for_update: bool = False) -> Case:
+    case = session.get(Case, case_id, with_for_update=for_update, populate_existing=for_update)
+    if case is None:
+        raise NotFound(f"there is no case {case_id}")
+    return case
+
+
+def show_case(session: Session, case_id: int) -> CaseView:
+    case = get_case(session, case_id)
+    version = session.get(ProcessVersion, case.process_version_id)
+    assert version is not None
+    loaded = case_store.load(session, case)
+    open_tasks = list(session.scalars(select(HumanTask).where(
+        HumanTask.case_id == case.id, HumanTask.status == "open").order_by(HumanTask.created_at)))
+    events = list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
+                                  .order_by(AuditEvent.seq)))
+    incidents = list(session.scalars(select(Incident).where(Incident.case_id == case.id)
+                                     .order_by(Incident.id)))
+    return CaseView(case, version, loaded.runtime.case_data(), open_tasks, events, incidents)
+
+
+def find_cases(session: Session, business_key: str | None = None,
+               status: str | None = None, limit: int = 50) -> list[Case]:
+    query = select(Case).order_by(Case.id.desc()).limit(limit)
+    if business_key:
+        query = query.where(Case.business_key == business_key)
+    if status:
+        query = query.where(Case.status == status)
+    return list(session.scalars(query))

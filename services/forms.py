@@ -1,0 +1,133 @@
+"""Server-side form validation: every field error at once, then money and dates typed."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from .errors import InvalidInput
+
+MONEY_PATTERN = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("money")
+def _is_money(value: object) -> bool:
+    return not isinstance(value, str) or bool(MONEY_PATTERN.match(value))
+
+
+@FORMATS.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    if isinstance(value, str):
+        date.fromisoformat(value) if re.match(r"^\d{4}-\d{2}-\d{2}$", value) else _bad_date()
+    return True
+
+
+def _bad_date() -> None:
+    raise ValueError("not a date")
+
+
+def load_schema(text: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def _field_kinds(schema: dict[str, Any]) -> dict[str, str]:
+    kinds = {}
+    for name, prop in schema.get("properties", {}).items():
+        if prop.get("format") in ("money", "date"):
+            kinds[name] = prop["format"]
+    return kinds
+
+
+def _pre_coerce(data: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:
+    """Accept 1250 or Decimal for money and date objects for dates from API callers."""
+    prepared = dict(data)
+    for name, kind in kinds.items():
+        value = prepared.get(name)
+        if kind == "money" and isinstance(value, int | float | Decimal) and \
+                not isinstance(value, bool):
+            prepared[name] = _money_text(value)
+        elif kind == "date" and isinstance(value, date):
+            prepared[name] = value.isoformat()
+    return prepared
+
+
+def _money_text(value: int | float | Decimal) -> str:
+    try:
+        return format(Decimal(str(value)).normalize(), "f")
+    except InvalidOperation:
+        return str(value)
+
+
+def validate_form(schema: dict[str, Any], data: Any) -> dict[str, Any]:
+    """Validated and typed data, or InvalidInput naming every bad field."""
+    if not isinstance(data, dict):
+        raise InvalidInput("the form data must be a JSON object")
+    kinds = _field_kinds(schema)
+    prepared = _pre_coerce(data, kinds)
+    validator = Draft202012Validator(schema, format_checker=FORMATS)
+    errors: dict[str, list[str]] = {}
+    for error in validator.iter_errors(prepared):
+        for field, message in _describe(error, schema):
+            errors.setdefault(field, []).append(message)
+    if errors:
+        raise InvalidInput("some fields need attention", errors)
+    return _typed(prepared, kinds)
+
+
+def _typed(data: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:
+    typed = dict(data)
+    for name, kind in kinds.items():
+        value = typed.get(name)
+        if isinstance(value, str) and value != "":
+            typed[name] = (Decimal(value).quantize(Decimal("0.01")) if kind == "money"
+                           else date.fromisoformat(value))
+    return typed
+
+
+def _describe(error: ValidationError, schema: dict[str, Any]) -> list[tuple[str, str]]:
+    field = str(error.absolute_path[0]) if error.absolute_path else ""
+    if error.validator == "required":
+        present = error.instance if isinstance(error.instance, dict) else {}
+        missing = [name for name in error.validator_value if name not in present]
+        return [(name, "This field is required.") for name in missing]
+    if error.validator == "additionalProperties":
+        allowed = set(schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        return [(name, "This field is not part of the form.") for name in extra]
+    return [(field or "_form", _message(error))]
+
+
+def _message(error: ValidationError) -> str:
+    value = error.validator_value
+    messages = {
+        "enum": lambda: "Choose one of: " + ", ".join(str(v) for v in value) + ".",
+        "const": lambda: f"Must be {json.dumps(value)}.",
+        "type": lambda: f"Must be {_type_name(value)}.",
+        "minimum": lambda: f"Must be at least {value}.",
+        "maximum": lambda: f"Must be at most {value}.",
+        "exclusiveMinimum": lambda: f"Must be more than {value}.",
+        "minLength": lambda: f"Must be at least {value} characters.",
+        "maxLength": lambda: f"Must be at most {value} characters.",
+        "pattern": lambda: "Has the wrong format.",
+        "format": lambda: {"money": "Enter an amount such as 1250.00.",
+                           "date": "Enter a date as YYYY-MM-DD.",
+                           "email": "Enter an e-mail address."}.get(value, error.message),
+        "uniqueItems": lambda: "Each choice may be picked once.",
+    }
+    return messages.get(str(error.validator), lambda: error.message)()
+
+
+def _type_name(value: Any) -> str:
+    names = {"string": "text", "integer": "a whole number", "number": "a number",
+             "boolean": "yes or no", "array": "a list", "object": "an object"}
+    if isinstance(value, list):
+        return " or ".join(names.get(v, v) for v in value)
+    return names.get(value, str(value))

@@ -1,0 +1,98 @@
+"""The process registry: validate and deploy the files under processes/, list versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import ProcessBundle, ProcessDefinition, discover, parse_bundle, validate_bundle
+from engine.bundle import sha256_text
+from engine.clock import current_time
+from handlers import REGISTRY
+from models import ProcessVersion, StoredFile
+
+from .errors import DeployRejected, NotFound
+from .roles import WORK_ROLES
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    process_id: str
+    version: int
+    created: bool
+
+
+def validate_files(root: Path = PROJECT_ROOT) -> tuple[list[ProcessBundle], list[str]]:
+    """Every problem in every process under root, as 'file [element]: sentence' lines."""
+    bundles, problems = discover(root)
+    found = [str(p) for p in problems]
+    for bundle in bundles:
+        found += [str(p) for p in validate_bundle(bundle, REGISTRY.names(), set(WORK_ROLES))]
+    return bundles, found
+
+
+def deploy(session: Session, actor: str, root: Path = PROJECT_ROOT) -> list[DeployOutcome]:
+    """All or nothing: a single problem anywhere and the registry stays as it was."""
+    bundles, problems = validate_files(root)
+    if problems:
+        raise DeployRejected(problems)
+    return [_deploy_bundle(session, bundle, actor) for bundle in bundles]
+
+
+def _deploy_bundle(session: Session, bundle: ProcessBundle, actor: str) -> DeployOutcome:
+    latest = latest_version(session, bundle.process_id)
+    if latest is not None and latest.content_hash == bundle.content_hash:
+        return DeployOutcome(bundle.process_id, latest.version, created=False)
+    files = {}
+    for path, text in bundle.files.items():
+        digest = sha256_text(text)
+        if session.get(StoredFile, digest) is None:
+            session.add(StoredFile(sha256=digest, content=text))
+        files[path] = digest
+    version = ProcessVersion(process_id=bundle.process_id, name=bundle.name,
+                             version=(latest.version + 1) if latest else 1,
+                             content_hash=bundle.content_hash, files=files,
+                             bpmn_path=bundle.bpmn_path, deployed_at=current_time(),
+                             deployed_by=actor)
+    session.add(version)
+    session.flush()
+    return DeployOutcome(bundle.process_id, version.version, created=True)
+
+
+def latest_version(session: Session, process_id: str) -> ProcessVersion | None:
+    return session.scalars(
+        select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+        .order_by(ProcessVersion.version.desc()).limit(1)).first()
+
+
+def list_versions(session: Session) -> list[ProcessVersion]:
+    newest = (select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v"))
+              .group_by(ProcessVersion.process_id).subquery())
+    return list(session.scalars(
+        select(ProcessVersion).join(newest, (ProcessVersion.process_id == newest.c.process_id)
+                                    & (ProcessVersion.version == newest.c.v))
+        .order_by(ProcessVersion.process_id)))
+
+
+def require_latest(session: Session, process_id: str) -> ProcessVersion:
+    version = latest_version(session, process_id)
+    if version is None:
+        raise NotFound(f"no process '{process_id}' is deployed; run 'insurflow processes deploy'")
+    return version
+
+
+def definition_for(session: Session, version: ProcessVersion) -> ProcessDefinition:
+    """The parsed version exactly as deployed (its own stored files, not today's files)."""
+    files = {}
+    for path, digest in version.files.items():
+        stored = session.get(StoredFile, digest)
+        if stored is None:
+            raise NotFound(f"file {path} of {version.process_id} v{version.version} is missing")
+        files[path] = stored.content
+    bundle = ProcessBundle(version.process_id, version.name, version.bpmn_path, files)
+    return parse_bundle(bundle)

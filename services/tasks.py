@@ -1,0 +1,70 @@
+"""The human-task use cases: list open work and complete a task with validated data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import EngineInvariantError, TaskNotReady, form_path
+from engine.clock import current_time
+from models import HumanTask
+
+from . import audit, case_store
+from .cases import get_case
+from .errors import Conflict, InvalidInput, NotFound
+from .forms import load_schema, validate_form
+
+
+def list_open_tasks(session: Session, role: str | None = None,
+                    assignee: str | None = None, limit: int = 200) -> list[HumanTask]:
+    query = (select(HumanTask).where(HumanTask.status == "open")
+             .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+             .limit(limit))
+    if role:
+        query = query.where(HumanTask.role == role)
+    if assignee:
+        query = query.where(HumanTask.assignee == assignee)
+    return list(session.scalars(query))
+
+
+def get_task(session: Session, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"there is no task {task_id}")
+    return task
+
+
+def form_schema(session: Session, task: HumanTask) -> dict[str, Any]:
+    """The form as deployed with the case's own process version."""
+    case = get_case(session, task.case_id)
+    definition = case_store.definition_of(session, case)
+    return load_schema(definition.files[form_path(task.form_key)])
+
+
+def complete_task(session: Session, task_id: str, data: Any, actor: str) -> HumanTask:
+    """Validate against the task's form, then move the case on; a lost race is a Conflict."""
+    task = get_task(session, task_id)
+    case = get_case(session, task.case_id, for_update=True)  # serialise writers on the case
+    session.refresh(task)
+    if task.status != "open":
+        raise Conflict(f"the task '{task.title}' is already {task.status}")
+    if task.assignee and task.assignee != actor:
+        raise Conflict(f"the task '{task.title}' is claimed by {task.assignee}")
+    typed = validate_form(form_schema(session, task), data)
+    loaded = case_store.load(session, case)
+    now = current_time()
+    task.status, task.completed_at, task.completed_by = "completed", now, actor
+    audit.record(session, case, "task_completed", actor, task.element_id,
+                 {"task_id": task.id, "title": task.title, "data": typed})
+    try:
+        result = loaded.runtime.complete_user_task(task_id, typed)
+    except TaskNotReady as error:
+        raise Conflict(f"the task '{task.title}' can no longer be completed") from error
+    except EngineInvariantError as error:
+        raise RuntimeError(f"case {case.id}: {error}") from error
+    case_store.save(session, loaded, result)
+    return task
+
+

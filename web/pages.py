@@ -1,0 +1,27 @@
+"""Read-only pages: what is deployed, open work and recent cases (the inbox is issue 3)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from services import cases, processes, tasks
+
+from .present import case_view_json
+from .uow import unit_of_work
+
+pages = Blueprint("pages", __name__)
+
+
+@pages.get("/")
+def index() -> str:
+    with unit_of_work() as uow:
+        return render_template("index.html", versions=processes.list_versions(uow.session),
+                               open_tasks=tasks.list_open_tasks(uow.session, limit=50),
+                               recent=cases.find_cases(uow.session, limit=25))
+
+
+@pages.get("/cases/<int:case_id>")
+def case_page(case_id: int) -> str:
+    with unit_of_work() as uow:
+        view = cases.show_case(uow.session, case_id)
+        return render_template("case.html", case=case_view_json(view))
