@@ -1,0 +1,463 @@
+"""Handlers of the new business process: application, verification, underwriting, issuance.
+
+The database rows are the record of the business; the case data only carries what the
+process needs to route (numbers, the verification verdict, the underwriting decision).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import Application, Customer, Payment, Policy, Product
+
+from .numbers import next_number
+from .registry import HandlerContext, HandlerError, handler
+from .values import (
+    CENT,
+    add_years,
+    age_on,
+    one_of,
+    required,
+    required_text,
+    to_bool,
+    to_date,
+    to_decimal,
+    to_int,
+    to_text,
+)
+
+CHANNELS = ("agent", "bancassurance", "online", "direct")
+OCCUPATION_CLASSES = ("office", "manual", "hazardous")
+HEALTH_CONDITIONS = ("none", "minor", "major")
+FINAL_DECISIONS = ("accept", "accept_with_loading", "decline")
+DELIVERY_METHODS = ("mail", "in_person")
+MIN_AGE, MAX_AGE = 18, 75
+MAX_LOADING_PERCENT = 300
+# Statuses in which the applicant's data may still be corrected.
+EDITABLE_STATUSES = ("registered", "incomplete", "verified")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class ApplicationData:
+    """The application form, checked for type and enumerations (not for plausibility)."""
+
+    full_name: str
+    date_of_birth: date
+    id_number: str
+    phone: str
+    email: str
+    address: str
+    product_code: str
+    sum_insured: Decimal
+    channel: str
+    occupation: str
+    occupation_class: str
+    smoker: bool
+    hazardous_hobbies: bool
+    health_conditions: str
+    health_details: str
+    consent: bool
+
+    @classmethod
+    def from_params(cls, p: dict[str, Any]) -> ApplicationData:
+        """Read the form fields from service-task parameters (Decimal/date or strings)."""
+        return cls(
+            full_name=required_text(p, "full_name"),
+            date_of_birth=to_date(required(p, "date_of_birth"), "date_of_birth"),
+            id_number=required_text(p, "id_number"),
+            phone=to_text(p.get("phone")),
+            email=to_text(p.get("email")),
+            address=to_text(p.get("address")),
+            product_code=to_text(required(p, "product_code")),
+            sum_insured=to_decimal(required(p, "sum_insured"), "sum_insured"),
+            channel=one_of(required(p, "channel"), CHANNELS, "channel"),
+            occupation=to_text(p.get("occupation")),
+            occupation_class=one_of(
+                required(p, "occupation_class"), OCCUPATION_CLASSES, "occupation_class"
+            ),
+            smoker=to_bool(required(p, "smoker"), "smoker"),
+            hazardous_hobbies=to_bool(required(p, "hazardous_hobbies"), "hazardous_hobbies"),
+            health_conditions=one_of(
+                required(p, "health_conditions"), HEALTH_CONDITIONS, "health_conditions"
+            ),
+            health_details=to_text(p.get("health_details")),
+            consent=to_bool(p.get("consent", False), "consent"),
+        )
+
+
+def get_application(session: Session, number: Any) -> Application:
+    """Load an application by number; a wrong number is a business failure, not a crash."""
+    stmt = select(Application).where(Application.application_number == to_text(number))
+    application = session.execute(stmt).scalar_one_or_none()
+    if application is None:
+        raise HandlerError(f"Application {to_text(number)} does not exist.")
+    return application
+
+
+def get_policy(session: Session, number: Any) -> Policy:
+    """Load a policy by number."""
+    policy = session.execute(
+        select(Policy).where(Policy.policy_number == to_text(number))
+    ).scalar_one_or_none()
+    if policy is None:
+        raise HandlerError(f"Policy {to_text(number)} does not exist.")
+    return policy
+
+
+def _product(session: Session, code: str) -> Product:
+    product = session.get(Product, code)
+    if product is None:
+        raise HandlerError(f"The product {code} is not sold.")
+    return product
+
+
+def _upsert_customer(session: Session, data: ApplicationData) -> Customer:
+    """One customer file per ID number: a returning customer's file is updated, not copied.
+
+    Changed personal data clears `verified_at`, because the file must be verified again.
+    """
+    stmt = select(Customer).where(Customer.id_number == data.id_number)
+    customer = session.execute(stmt).scalar_one_or_none()
+    if customer is None:
+        customer = Customer(customer_number=next_number(session, "CUS"), id_number=data.id_number)
+        session.add(customer)
+    fields = {
+        "full_name": data.full_name,
+        "date_of_birth": data.date_of_birth,
+        "phone": data.phone or None,
+        "email": data.email or None,
+        "address": data.address or None,
+    }
+    if any(getattr(customer, key) != value for key, value in fields.items()):
+        customer.verified_at = None
+    for key, value in fields.items():
+        setattr(customer, key, value)
+    session.flush()
+    return customer
+
+
+def _apply(application: Application, data: ApplicationData, customer: Customer) -> None:
+    """Copy the form onto the application; the health declaration is kept as a document."""
+    application.customer_id = customer.id
+    application.product_code = data.product_code
+    application.sum_insured = data.sum_insured
+    application.channel = data.channel
+    application.occupation = data.occupation
+    application.occupation_class = data.occupation_class
+    application.smoker = data.smoker
+    application.hazardous_hobbies = data.hazardous_hobbies
+    application.health_declaration = {
+        "conditions": data.health_conditions,
+        "details": data.health_details,
+    }
+    application.consent = data.consent
+    application.status = "registered"
+
+
+def _registration_result(application: Application, customer: Customer) -> dict[str, Any]:
+    return {
+        "application_number": application.application_number,
+        "customer_number": customer.customer_number,
+        "status": application.status,
+    }
+
+
+def _retried_application(ctx: HandlerContext) -> Application | None:
+    """On a retry the case already carries the application number: update, do not duplicate."""
+    if not ctx.business_key:
+        return None
+    stmt = select(Application).where(Application.application_number == ctx.business_key)
+    return ctx.session.execute(stmt).scalar_one_or_none()
+
+
+@handler("new_business.register_application")
+def register_application(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Create the customer file (or update it by ID number) and the application.
+
+    Params: the nb_application form fields. Sets the case business key to the APP- number.
+    """
+    data = ApplicationData.from_params(params)
+    _product(ctx.session, data.product_code)
+    customer = _upsert_customer(ctx.session, data)
+    application = _retried_application(ctx)
+    if application is None:
+        application = Application(application_number=next_number(ctx.session, "APP"))
+        ctx.session.add(application)
+    _apply(application, data, customer)
+    ctx.session.flush()
+    ctx.set_business_key(application.application_number)
+    return _registration_result(application, customer)
+
+
+@handler("new_business.update_application")
+def update_application(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Apply the corrected application form to the existing application.
+
+    Params: application_number plus the nb_application_correction form fields.
+    """
+    application = get_application(ctx.session, required(params, "application_number"))
+    if application.status not in EDITABLE_STATUSES:
+        raise HandlerError(
+            f"Application {application.application_number} can no longer be changed "
+            f"(status {application.status})."
+        )
+    data = ApplicationData.from_params(params)
+    _product(ctx.session, data.product_code)
+    customer = _upsert_customer(ctx.session, data)
+    _apply(application, data, customer)
+    ctx.session.flush()
+    return _registration_result(application, customer)
+
+
+def _contact_reasons(customer: Customer) -> list[str]:
+    """The customer must be reachable and the contact data must look real."""
+    reasons = []
+    if not customer.phone and not customer.email:
+        reasons.append("Neither a phone number nor an email address is given.")
+    if customer.phone and len(re.sub(r"\D", "", customer.phone)) < 7:
+        reasons.append("The phone number has fewer than 7 digits.")
+    if customer.email and not EMAIL_PATTERN.match(customer.email):
+        reasons.append("The email address is not valid.")
+    if not customer.address:
+        reasons.append("The postal address is missing.")
+    return reasons
+
+
+def _age_reasons(born: date, age: int, today: date) -> list[str]:
+    """Only adults up to the maximum entry age can be insured."""
+    if born > today:
+        return ["The date of birth is in the future."]
+    if age < MIN_AGE:
+        return [f"The applicant is {age}; the minimum entry age is {MIN_AGE}."]
+    if age > MAX_AGE:
+        return [f"The applicant is {age}; the maximum entry age is {MAX_AGE}."]
+    return []
+
+
+def _cover_reasons(application: Application, product: Product) -> list[str]:
+    """The sum insured must be a positive amount within the product's limit."""
+    if application.sum_insured <= 0:
+        return ["The sum insured must be greater than zero."]
+    if application.sum_insured > product.max_sum_insured:
+        return [
+            f"The sum insured {application.sum_insured} exceeds the {product.name} "
+            f"maximum of {product.max_sum_insured}."
+        ]
+    return []
+
+
+def _declaration_reasons(application: Application) -> list[str]:
+    """Consent is mandatory, and a declared health condition must be described."""
+    reasons = []
+    if not application.consent:
+        reasons.append("The applicant has not given consent.")
+    declaration = application.health_declaration or {}
+    if declaration.get("conditions") != "none" and not to_text(declaration.get("details")):
+        reasons.append("Health conditions are declared but not described.")
+    if not application.occupation:
+        reasons.append("The occupation is missing.")
+    return reasons
+
+
+@handler("new_business.verify_customer")
+def verify_customer(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Check the application for completeness and plausibility before any money is taken.
+
+    Params: application_number. Returns complete, reasons (one sentence each), age.
+    """
+    application = get_application(ctx.session, required(params, "application_number"))
+    customer = ctx.session.get_one(Customer, application.customer_id)
+    product = _product(ctx.session, application.product_code)
+    age = age_on(customer.date_of_birth, ctx.today)
+    reasons = [
+        *_contact_reasons(customer),
+        *_age_reasons(customer.date_of_birth, age, ctx.today),
+        *_cover_reasons(application, product),
+        *_declaration_reasons(application),
+    ]
+    complete = not reasons
+    application.status = "verified" if complete else "incomplete"
+    if complete:
+        customer.verified_at = ctx.now
+    return {
+        "application_number": application.application_number,
+        "complete": complete,
+        "reasons": reasons,
+        "age": age,
+    }
+
+
+def _loading(decision: str, value: Any) -> int:
+    """A loading only exists for accept_with_loading, and then it must be a real surcharge."""
+    if decision != "accept_with_loading":
+        return 0
+    loading = to_int(value if value not in (None, "") else 0, "loading_percent")
+    if not 0 < loading <= MAX_LOADING_PERCENT:
+        raise HandlerError(
+            f"A loading between 1 and {MAX_LOADING_PERCENT} percent is needed to accept "
+            "with loading."
+        )
+    return loading
+
+
+@handler("new_business.record_underwriting")
+def record_underwriting(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Record the final underwriting decision, whether the rules or an underwriter made it.
+
+    Params: application_number, decision (accept/accept_with_loading/decline),
+    loading_percent, reason. Downstream gateways read only this step's result.
+    """
+    application = get_application(ctx.session, required(params, "application_number"))
+    decision = one_of(required(params, "decision"), FINAL_DECISIONS, "underwriting decision")
+    loading = _loading(decision, params.get("loading_percent"))
+    reason = required_text(params, "reason")
+    application.risk_class = decision
+    application.loading_percent = Decimal(loading)
+    application.decision_reason = reason
+    application.status = "underwritten"
+    return {
+        "application_number": application.application_number,
+        "decision": decision,
+        "loading_percent": loading,
+        "reason": reason,
+    }
+
+
+@handler("new_business.decline_application")
+def decline_application(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Close a declined application with its reason (the reason is what the customer hears).
+
+    Params: application_number, reason.
+    """
+    application = get_application(ctx.session, required(params, "application_number"))
+    if ctx.session.execute(
+        select(Policy.id).where(Policy.application_id == application.id)
+    ).first():
+        raise HandlerError(f"Application {application.application_number} already has a policy.")
+    application.status = "declined"
+    application.decision_reason = required_text(params, "reason")
+    return {
+        "application_number": application.application_number,
+        "status": application.status,
+        "reason": application.decision_reason,
+    }
+
+
+def annual_premium(sum_insured: Decimal, rate_per_thousand: Decimal, loading: Decimal) -> Decimal:
+    """Premium = sum insured / 1000 x rate x (1 + loading %), rounded half-up to cents."""
+    premium = sum_insured / 1000 * rate_per_thousand * (1 + loading / 100)
+    return premium.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _issuance_result(policy: Policy) -> dict[str, Any]:
+    return {
+        "policy_number": policy.policy_number,
+        "annual_premium": policy.annual_premium,
+        "effective_date": policy.effective_date,
+        "expiry_date": policy.expiry_date,
+        "status": policy.status,
+    }
+
+
+def _new_policy(ctx: HandlerContext, application: Application) -> Policy:
+    product = _product(ctx.session, application.product_code)
+    loading = application.loading_percent or Decimal(0)
+    return Policy(
+        policy_number=next_number(ctx.session, "POL"),
+        application_id=application.id,
+        customer_id=application.customer_id,
+        product_code=product.code,
+        sum_insured=application.sum_insured,
+        annual_premium=annual_premium(application.sum_insured, product.rate_per_thousand, loading),
+        loading_percent=loading,
+        effective_date=ctx.today,
+        expiry_date=add_years(ctx.today, product.term_years),
+        status="issued",
+        issued_at=ctx.now,
+    )
+
+
+@handler("new_business.issue_policy")
+def issue_policy(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Turn an accepted application into a policy; a retry returns the policy already issued.
+
+    Params: application_number. Cover starts today; premiums already paid move to the policy.
+    """
+    application = get_application(ctx.session, required(params, "application_number"))
+    stmt = select(Policy).where(Policy.application_id == application.id)
+    existing = ctx.session.execute(stmt).scalar_one_or_none()
+    if existing is not None:
+        return _issuance_result(existing)
+    if application.status != "underwritten" or application.risk_class not in FINAL_DECISIONS[:2]:
+        raise HandlerError(
+            f"Application {application.application_number} has not been accepted by underwriting."
+        )
+    policy = _new_policy(ctx, application)
+    ctx.session.add(policy)
+    ctx.session.flush()
+    ctx.session.execute(
+        update(Payment)
+        .where(Payment.application_id == application.id, Payment.policy_id.is_(None))
+        .values(policy_id=policy.id)
+    )
+    application.status = "issued"
+    return _issuance_result(policy)
+
+
+@handler("new_business.record_delivery")
+def record_delivery(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Record how and when the policy document went to the customer.
+
+    Params: policy_number, method (mail/in_person), sent_on.
+    """
+    policy = get_policy(ctx.session, required(params, "policy_number"))
+    sent_on = to_date(required(params, "sent_on"), "sent_on")
+    if not policy.effective_date <= sent_on <= ctx.today:
+        raise HandlerError(
+            f"The delivery date {sent_on.isoformat()} must lie between the issue date "
+            f"{policy.effective_date.isoformat()} and today."
+        )
+    policy.delivery_method = one_of(required(params, "method"), DELIVERY_METHODS, "method")
+    policy.delivered_on = sent_on
+    if policy.status == "issued":
+        policy.status = "delivered"
+    return {
+        "policy_number": policy.policy_number,
+        "delivery_method": policy.delivery_method,
+        "delivered_on": policy.delivered_on,
+        "status": policy.status,
+    }
+
+
+@handler("new_business.confirm_delivery")
+def confirm_delivery(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """The customer's signed receipt puts the policy in force.
+
+    Params: policy_number, receipt_signed_on, signed_by, receipt_reference.
+    """
+    policy = get_policy(ctx.session, required(params, "policy_number"))
+    signed_on = to_date(required(params, "receipt_signed_on"), "receipt_signed_on")
+    delivered_on = policy.delivered_on or policy.effective_date
+    if not delivered_on <= signed_on <= ctx.today:
+        raise HandlerError(
+            f"The receipt date {signed_on.isoformat()} must lie between the delivery date "
+            f"{delivered_on.isoformat()} and today."
+        )
+    policy.receipt_signed_on = signed_on
+    policy.receipt_signed_by = required_text(params, "signed_by")
+    policy.status = "in_force"
+    return {
+        "policy_number": policy.policy_number,
+        "status": policy.status,
+        "receipt_signed_on": signed_on,
+        "receipt_signed_by": policy.receipt_signed_by,
+        "receipt_reference": to_text(params.get("receipt_reference")),
+    }

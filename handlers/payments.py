@@ -1,0 +1,111 @@
+"""Money movements: premiums in and claim payouts out.
+
+Every payment carries the task's idempotency key (unique in the table), so a service task
+that is retried after a crash finds the payment it already made instead of paying twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Application, Payment
+
+from .numbers import next_number
+from .registry import HandlerContext, HandlerError, handler
+from .values import one_of, required, to_date, to_money, to_text
+
+PREMIUM_METHODS = ("online", "bank_transfer", "agent_collection", "counter")
+
+
+@dataclass(frozen=True)
+class PaymentLinks:
+    """The records a payment belongs to (at least one is set)."""
+
+    application_id: int | None = None
+    policy_id: int | None = None
+    claim_id: int | None = None
+
+
+def find_payment(session: Session, idempotency_key: str) -> Payment | None:
+    """The payment an earlier attempt of the same task already recorded, if any."""
+    stmt = select(Payment).where(Payment.idempotency_key == idempotency_key)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def check_paid_on(paid_on: date, today: date) -> date:
+    """A payment cannot be booked for a day that has not happened yet."""
+    if paid_on > today:
+        raise HandlerError(f"The payment date {paid_on.isoformat()} is in the future.")
+    return paid_on
+
+
+def add_payment(
+    ctx: HandlerContext,
+    direction: str,
+    method: str,
+    amount: Decimal,
+    paid_on: date,
+    reference: str,
+    links: PaymentLinks,
+) -> Payment:
+    """Create a payment row keyed by the task's idempotency key (callers check first)."""
+    payment = Payment(
+        payment_number=next_number(ctx.session, "PAY"),
+        direction=direction,
+        method=method,
+        amount=amount,
+        paid_on=paid_on,
+        reference=reference or None,
+        application_id=links.application_id,
+        policy_id=links.policy_id,
+        claim_id=links.claim_id,
+        idempotency_key=ctx.idempotency_key,
+    )
+    ctx.session.add(payment)
+    ctx.session.flush()
+    return payment
+
+
+def payment_result(payment: Payment) -> dict[str, Any]:
+    """What a payment step stores in the case data."""
+    return {
+        "payment_number": payment.payment_number,
+        "direction": payment.direction,
+        "method": payment.method,
+        "amount": payment.amount,
+        "paid_on": payment.paid_on,
+        "reference": payment.reference,
+    }
+
+
+@handler("payments.record_premium")
+def record_premium(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Book the first premium of an application (money in).
+
+    Params: application_number, method, amount, paid_on, reference (may be empty).
+    """
+    existing = find_payment(ctx.session, ctx.idempotency_key)
+    if existing is not None:
+        return payment_result(existing)
+    number = to_text(required(params, "application_number"))
+    stmt = select(Application).where(Application.application_number == number)
+    application = ctx.session.execute(stmt).scalar_one_or_none()
+    if application is None:
+        raise HandlerError(f"Application {number} does not exist.")
+    payment = add_payment(
+        ctx,
+        direction="in",
+        method=one_of(required(params, "method"), PREMIUM_METHODS, "payment method"),
+        amount=to_money(required(params, "amount"), "amount"),
+        paid_on=check_paid_on(to_date(required(params, "paid_on"), "paid_on"), ctx.today),
+        reference=to_text(params.get("reference")),
+        links=PaymentLinks(application_id=application.id),
+    )
+    application.status = "premium_paid"
+    return payment_result(payment)
