@@ -16,7 +16,7 @@ from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import Task, TaskState
 
-from . import sandbox, state
+from . import state
 from .definitions import ProcessDefinition
 from .durations import parse_duration
 from .errors import EngineInvariantError, TaskNotReady
@@ -229,14 +229,14 @@ class CaseRuntime:
     def _incident_from(self, exc: Exception) -> IncidentInfo:
         failed = [t for t in self._all_tasks() if t.state == TaskState.ERROR]
         task = failed[-1] if failed else None
-        inner = getattr(exc, "exception", None) or exc
         if isinstance(exc, ServiceTaskFailed):
             error_type, message = exc.error_type, str(exc)
-        elif isinstance(inner, sandbox.SandboxViolation):
-            error_type, message = "SandboxViolation", str(inner)
         else:
-            error_type = type(inner).__name__
-            message = getattr(exc, "error_msg", None) or str(exc)
+            # WorkflowTaskException wraps the script's own error and keeps its class name.
+            error_type = getattr(exc, "error_type", None) or type(exc).__name__
+            if error_type == "unknown":
+                error_type = type(exc).__name__
+            message = str(exc)
         return IncidentInfo(
             task_id=str(task.id) if task else "",
             element_id=task.task_spec.bpmn_id if task else "",

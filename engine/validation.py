@@ -37,7 +37,6 @@ def validate_bundle(bundle: ProcessBundle, handler_names: set[str],
     if process is None:
         return [Problem(path, None, f"the file must hold a process with id "
                                     f"'{bundle.process_id}' (the file name)")]
-    problems += _spiff_problems(bundle)
     problems += _lane_problems(path, process, role_ids)
     problems += _service_problems(path, process, handler_names)
     problems += _form_problems(bundle, process)
@@ -45,7 +44,9 @@ def validate_bundle(bundle: ProcessBundle, handler_names: set[str],
     problems += _expression_problems(path, process)
     for dmn_path, text in bundle.dmn_files().items():
         problems += _dmn_expression_problems(dmn_path, text)
-    return problems
+    # Our own sentences are plainer; keep SpiffWorkflow's only for elements we did not flag.
+    flagged = {p.element_id for p in problems}
+    return problems + [p for p in _spiff_problems(bundle) if p.element_id not in flagged]
 
 
 def _schema_problems(path: str, doc: etree._Element) -> list[Problem]:

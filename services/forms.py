@@ -79,7 +79,9 @@ def validate_form(schema: dict[str, Any], data: Any) -> dict[str, Any]:
             errors.setdefault(field, []).append(message)
     if errors:
         raise InvalidInput("some fields need attention", errors)
-    return _typed(prepared, kinds)
+    typed = _typed(prepared, kinds)
+    # Absent optional fields exist as None, so conditions and parameters can read them.
+    return {name: typed.get(name) for name in schema.get("properties", {})} | typed
 
 
 def _typed(data: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:

@@ -1,0 +1,69 @@
+"""`insurflow demo`: products, a user per role, customers and cases in every state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from handlers import ensure_products
+from models import Case, User
+from services import processes
+from services.roles import ALL_ROLES
+
+from .demo_cases import seed_cases
+from .output import uow, user_errors
+
+DEMO_USERS: dict[str, tuple[str, list[str]]] = {
+    "clerk1": ("Clara Clerk", ["clerk"]),
+    "uw1": ("Uma Underwriter", ["underwriter"]),
+    "suw1": ("Sam Senior-Underwriter", ["senior_underwriter"]),
+    "ch1": ("Chen Claims-Handler", ["claims_handler"]),
+    "sch1": ("Sofia Senior-Claims", ["senior_claims_handler"]),
+    "cm1": ("Marco Claims-Manager", ["claims_manager"]),
+    "fin1": ("Fatima Finance", ["finance"]),
+    "sup1": ("Sid Supervisor", ["supervisor"]),
+    "aud1": ("Ada Auditor", ["auditor"]),
+    "admin": ("Alex Admin", ["admin"]),
+}
+
+
+def demo_password(username: str) -> str:
+    return f"{username}-demo"
+
+
+def _seed_users(session: Session) -> list[dict[str, Any]]:
+    rows = []
+    for username, (name, roles) in DEMO_USERS.items():
+        assert all(role in ALL_ROLES for role in roles)
+        if session.scalar(select(User).where(User.username == username)) is None:
+            session.add(User(username=username, display_name=name, roles=roles,
+                             password_hash=generate_password_hash(demo_password(username))))
+        rows.append({"username": username, "password": demo_password(username),
+                     "roles": ", ".join(roles)})
+    return rows
+
+
+@click.command(help="Seed demo data: deploy processes, products, a user per role, and "
+                    "cases in every state. Safe to run twice (cases are seeded once).")
+@with_appcontext
+def demo() -> None:
+    from .commands import upgrade_database
+
+    upgrade_database()
+    with user_errors(), uow() as work:
+        processes.deploy(work.session, "demo")
+        ensure_products(work.session)
+        users = _seed_users(work.session)
+        work.commit()
+    with uow() as work:
+        has_cases = work.session.scalar(select(func.count()).select_from(Case)) > 0
+    summary = "cases already present, none added" if has_cases else seed_cases(uow)
+    click.echo(f"demo data ready: {summary}")
+    click.echo("demo users (username / password / roles):")
+    for row in users:
+        click.echo(f"  {row['username']:<8} {row['password']:<14} {row['roles']}")
