@@ -14,7 +14,7 @@ from services import cases, processes, tasks
 from web.present import case_json, case_view_json, task_json, version_json
 
 from .demo import demo
-from .output import emit_json, parse_json_option, table, user_errors, uow
+from .output import emit_json, parse_json_option, table, uow, user_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 json_flag = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
@@ -76,9 +76,12 @@ def processes_deploy(user: str, as_json: bool) -> None:
         work.commit()
     rows = [{"process_id": o.process_id, "version": o.version, "created": o.created}
             for o in outcomes]
-    emit_json(rows) if as_json else [click.echo(
-        f"{r['process_id']}: v{r['version']} {'deployed' if r['created'] else 'unchanged'}")
-        for r in rows]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        state = "deployed" if row["created"] else "unchanged"
+        click.echo(f"{row['process_id']}: v{row['version']} {state}")
 
 
 @click.group("cases", cls=AppGroup, help="Start and inspect cases (process instances).")

@@ -61,7 +61,7 @@ def demo() -> None:
         users = _seed_users(work.session)
         work.commit()
     with uow() as work:
-        has_cases = work.session.scalar(select(func.count()).select_from(Case)) > 0
+        has_cases = bool(work.session.scalar(select(func.count()).select_from(Case)))
     summary = "cases already present, none added" if has_cases else seed_cases(uow)
     click.echo(f"demo data ready: {summary}")
     click.echo("demo users (username / password / roles):")

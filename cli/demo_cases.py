@@ -11,7 +11,7 @@ from services.unit_of_work import UnitOfWork
 
 Uow = Callable[[], UnitOfWork]
 
-PEOPLE = [
+PEOPLE: list[tuple[str, str, str, dict[str, Any]]] = [
     ("Mei Lin", "1988-04-12", "A123456789", {}),
     ("Chen Wei", "1975-09-03", "B223456780", {"smoker": True}),
     ("Lin Hua", "1969-02-20", "C323456781", {"health_conditions": "major",

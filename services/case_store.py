@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import CaseRuntime, ProcessDefinition, RunResult
-from engine.state import TaskRow
 from engine.clock import current_time
+from engine.state import TaskRow
 from models import Case, CaseTaskState, HumanTask, Incident, ProcessVersion
 
 from . import audit

@@ -131,5 +131,5 @@ def _type_name(value: Any) -> str:
     names = {"string": "text", "integer": "a whole number", "number": "a number",
              "boolean": "yes or no", "array": "a list", "object": "an object"}
     if isinstance(value, list):
-        return " or ".join(names.get(v, v) for v in value)
+        return " or ".join(names.get(str(v), str(v)) for v in value)
     return names.get(value, str(value))

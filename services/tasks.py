@@ -13,7 +13,7 @@ from models import HumanTask
 
 from . import audit, case_store
 from .cases import get_case
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, NotFound
 from .forms import load_schema, validate_form
 
 

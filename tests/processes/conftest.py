@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import UTC, datetime
+
+import pytest
 
 from engine.clock import set_clock
 from handlers import ensure_products
 from tests.support import flows
-
 
 TODAY = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 

@@ -1,0 +1,72 @@
+"""Core throughput and long-history benchmark (prints figures; not a test).
+
+1. New business, accept path, cases completed end to end per second: through the service
+   layer on SQLite and on PostgreSQL, and in memory by bare SpiffWorkflow (the ceiling; its
+   service tasks answer with the results a persisted run recorded).
+2. Completing one task in a case with 1,000 earlier steps against one in a fresh case.
+
+Usage: python bench/bench_core.py [--cases N] [--history N] [--postgres URL|none]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.support import (  # noqa: E402
+    PG_DEFAULT,
+    fresh_database,
+    memory_ceiling,
+    new_business_case,
+    recorded_service_results,
+    task_loop_timings,
+)
+
+
+def persisted_rate(url: str, cases: int) -> tuple[float, dict[str, Any]]:
+    uow = fresh_database(url)
+    new_business_case(uow, 0)  # warm caches (parse, compile) outside the timing
+    started = time.perf_counter()
+    for number in range(1, cases + 1):
+        new_business_case(uow, number)
+    elapsed = time.perf_counter() - started
+    return cases / elapsed, recorded_service_results(uow)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--history", type=int, default=1000)
+    parser.add_argument("--postgres", default=PG_DEFAULT, help="URL, or 'none' to skip")
+    args = parser.parse_args()
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_rate, results = persisted_rate(f"sqlite:///{tmp}/bench.db", args.cases)
+        figures["sqlite_cases_per_s"] = round(sqlite_rate, 1)
+        ceiling = memory_ceiling(results, args.cases)
+        figures["memory_cases_per_s"] = round(ceiling, 1)
+        figures["sqlite_share_of_ceiling"] = f"{sqlite_rate / ceiling:.0%}"
+        if args.postgres != "none":
+            pg_rate, _ = persisted_rate(args.postgres, args.cases)
+            figures["postgres_cases_per_s"] = round(pg_rate, 1)
+            figures["postgres_share_of_ceiling"] = f"{pg_rate / ceiling:.0%}"
+        fresh, long = task_loop_timings(f"sqlite:///{tmp}/history.db", args.history)
+        figures["fresh_case_step_ms_median"] = round(statistics.median(fresh) * 1000, 2)
+        figures[f"history_{args.history}_step_ms_median"] = round(
+            statistics.median(long) * 1000, 2)
+        figures["long_over_fresh"] = round(statistics.median(long) / statistics.median(fresh), 2)
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
