@@ -27,6 +27,12 @@ _cache: dict[str, ProcessDefinition] = {}
 _lock = Lock()
 
 
+def cached_definition(content_hash: str) -> ProcessDefinition | None:
+    """A version already parsed in this process; its files are immutable, so reuse it."""
+    with _lock:
+        return _cache.get(content_hash)
+
+
 def parse_bundle(bundle: ProcessBundle) -> ProcessDefinition:
     """Parse (DMN files first, as SpiffWorkflow needs) or return the cached definition."""
     key = bundle.content_hash

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine import ProcessBundle, ProcessDefinition, discover, parse_bundle, validate_bundle
 from engine.bundle import sha256_text
+from engine.definitions import cached_definition
 from engine.clock import current_time
 from handlers import REGISTRY
 from models import ProcessVersion, StoredFile
@@ -88,6 +89,9 @@ def require_latest(session: Session, process_id: str) -> ProcessVersion:
 
 def definition_for(session: Session, version: ProcessVersion) -> ProcessDefinition:
     """The parsed version exactly as deployed (its own stored files, not today's files)."""
+    cached = cached_definition(version.content_hash)
+    if cached is not None:
+        return cached
     files = {}
     for path, digest in version.files.items():
         stored = session.get(StoredFile, digest)
