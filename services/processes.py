@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from engine import ProcessBundle, ProcessDefinition, discover, parse_bundle, validate_bundle
 from engine.bundle import sha256_text
-from engine.definitions import cached_definition
 from engine.clock import current_time
+from engine.definitions import cached_definition
 from handlers import REGISTRY
 from models import ProcessVersion, StoredFile
 
