@@ -1,8 +1,9 @@
 """Core throughput and long-history benchmark (prints figures; not a test).
 
 1. New business, accept path, cases completed end to end per second: through the service
-   layer on SQLite and on PostgreSQL, and in memory by bare SpiffWorkflow (the ceiling; its
-   service tasks answer with the results a persisted run recorded).
+   layer on SQLite and on PostgreSQL, and in memory with no database (the ceiling:
+   SpiffWorkflow driven through engine.CaseRuntime, sandbox included; its service tasks
+   answer with the results a persisted run recorded, its forms are typed once up front).
 2. Completing one task in a case with 1,000 earlier steps against one in a fresh case.
 
 Usage: python bench/bench_core.py [--cases N] [--history N] [--postgres URL|none]
