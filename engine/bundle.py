@@ -42,9 +42,6 @@ class ProcessBundle:
     def dmn_files(self) -> dict[str, str]:
         return {p: c for p, c in self.files.items() if p.endswith(".dmn")}
 
-    def form_files(self) -> dict[str, str]:
-        return {p: c for p, c in self.files.items() if p.endswith(".json")}
-
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
