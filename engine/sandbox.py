@@ -64,6 +64,12 @@ def check_source(source: str, mode: str = "exec") -> None:
 
 
 @lru_cache(maxsize=4096)
+def check_source_cached(source: str, mode: str) -> None:
+    """check_source for expressions the engine validates again on every evaluation."""
+    check_source(source, mode)
+
+
+@lru_cache(maxsize=4096)
 def compile_checked(source: str, mode: str) -> CodeType:
     check_source(source, mode)
     return compile(source, "<string>", mode)

@@ -68,7 +68,7 @@ class InsurflowScriptEngine(PythonScriptEngine):
         self.invoker = invoker
 
     def validate(self, expression: str) -> None:
-        sandbox.check_source(expression, "eval")
+        sandbox.check_source_cached(expression, "eval")
 
     def call_service(self, task: Task, **kwargs: Any) -> str:
         operator: str = kwargs["operation_name"]

@@ -1,23 +1,69 @@
-"""Appending to a case's history; the only writer of AuditEvent rows."""
+"""Appending to a case's history; the only writer of AuditEvent rows.
+
+Events are numbered at once but written in batches: a session buffers them and writes them
+with one multi-row INSERT at its next flush (so any later query in the same transaction sees
+them), and the case's `last_event_seq` is set once, just before commit. A step that records
+ten events therefore costs one INSERT and no extra UPDATE of the case row.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session, SessionTransaction
 
 from engine import values
 from engine.clock import current_time
 from models import AuditEvent, Case
 
 SYSTEM = "system"
+_PENDING = "insurflow.audit.pending"
+_HEADS = "insurflow.audit.heads"
 
 
 def record(session: Session, case: Case, kind: str, actor: str,
-           element_id: str | None = None, payload: dict[str, Any] | None = None) -> AuditEvent:
-    case.last_event_seq += 1
-    event = AuditEvent(case_id=case.id, seq=case.last_event_seq, at=current_time(), actor=actor,
-                       kind=kind, element_id=element_id,
-                       payload=values.to_json_ready(payload or {}))
-    session.add(event)
-    return event
+           element_id: str | None = None, payload: dict[str, Any] | None = None) -> int:
+    """Queue one event for the case; returns its sequence number."""
+    heads: dict[int, tuple[Case, int]] = session.info.setdefault(_HEADS, {})
+    _, last = heads.get(case.id, (case, case.last_event_seq))
+    seq = last + 1
+    heads[case.id] = (case, seq)
+    session.info.setdefault(_PENDING, []).append({
+        "case_id": case.id, "seq": seq, "at": current_time(), "actor": actor, "kind": kind,
+        "element_id": element_id, "payload": values.to_json_ready(payload or {})})
+    return seq
+
+
+@event.listens_for(Session, "before_flush")
+def _write_pending(session: Session, _context: Any, _instances: Any) -> None:
+    pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
+    if pending:
+        session.connection().execute(insert(AuditEvent), pending)
+
+
+@event.listens_for(Session, "before_commit")
+def _advance_heads(session: Session) -> None:
+    if session.in_nested_transaction():  # a handler's savepoint: the outer commit does it
+        return
+    _write_pending(session, None, None)
+    for case, seq in session.info.get(_HEADS, {}).values():
+        if case.last_event_seq != seq:
+            case.last_event_seq = seq
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    if not session.in_nested_transaction():
+        _forget(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous: SessionTransaction) -> None:
+    if previous.parent is None:
+        _forget(session)
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+    session.info.pop(_HEADS, None)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine import CaseRuntime, ProcessDefinition, RunResult
@@ -21,57 +22,86 @@ from .processes import definition_for
 class LoadedCase:
     case: Case
     runtime: CaseRuntime
-    rows: dict[str, CaseTaskState] = field(default_factory=dict)
+    # task id -> (digest, position) of the row as stored, to write only what changed
+    rows: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def definition_of(session: Session, case: Case) -> ProcessDefinition:
-    version = session.get(ProcessVersion, case.process_version_id)
-    assert version is not None  # FK guarantees it
-    return definition_for(session, version)
+    """The case's parsed version, looked up once per session (versions never change)."""
+    known: dict[int, ProcessDefinition] = session.info.setdefault("insurflow.definitions", {})
+    definition = known.get(case.process_version_id)
+    if definition is None:
+        version = session.get(ProcessVersion, case.process_version_id)
+        assert version is not None  # FK guarantees it
+        definition = known[case.process_version_id] = definition_for(session, version)
+    return definition
 
 
 def load(session: Session, case: Case) -> LoadedCase:
-    rows = list(session.scalars(select(CaseTaskState).where(CaseTaskState.case_id == case.id)
-                                .order_by(CaseTaskState.workflow_key, CaseTaskState.position)))
+    state = CaseTaskState.__table__.c
+    rows = session.execute(
+        select(state.task_id, state.workflow_key, state.position, state.digest, state.content)
+        .where(state.case_id == case.id).order_by(state.workflow_key, state.position)).all()
     runtime = CaseRuntime.restore(definition_of(session, case), case.workflow_state,
                                   [(r.workflow_key, r.content) for r in rows],
                                   make_invoker(session, case))
-    return LoadedCase(case, runtime, {r.task_id: r for r in rows})
+    return LoadedCase(case, runtime, {r.task_id: (r.digest, r.position) for r in rows})
 
 
 def save(session: Session, loaded: LoadedCase, result: RunResult) -> None:
     """Persist the step: task rows that changed, human tasks, history, incident, status."""
     case, runtime = loaded.case, loaded.runtime
     saved = runtime.save()
-    _write_rows(session, loaded, saved.tasks)
-    case.workflow_state = saved.workflow_state
-    for event in result.events:
-        audit.record(session, case, event.kind, audit.SYSTEM, event.element_id, event.payload)
-    if result.incident is not None:
-        session.add(Incident(case_id=case.id, task_id=result.incident.task_id,
-                             element_id=result.incident.element_id,
-                             error_type=result.incident.error_type,
-                             message=result.incident.message, status="open",
-                             created_at=current_time()))
-    _sync_human_tasks(session, case, runtime)
-    _update_status(session, case, runtime, result)
+    session.flush()  # what the step itself changed; the rest is written once, at commit
+    with session.no_autoflush:
+        _write_rows(session, loaded, saved.tasks)
+        case.workflow_state = saved.workflow_state
+        for event in result.events:
+            audit.record(session, case, event.kind, audit.SYSTEM, event.element_id,
+                         event.payload)
+        if result.incident is not None:
+            session.add(Incident(case_id=case.id, task_id=result.incident.task_id,
+                                 element_id=result.incident.element_id,
+                                 error_type=result.incident.error_type,
+                                 message=result.incident.message, status="open",
+                                 created_at=current_time()))
+        _sync_human_tasks(session, case, runtime)
+        _update_status(session, case, runtime, result)
 
 
 def _write_rows(session: Session, loaded: LoadedCase, rows: list[TaskRow]) -> None:
-    current = {row.task_id for row in rows}
+    """Multi-row INSERT/UPDATE/DELETE of the task rows whose content or place changed."""
+    case_id, stored = loaded.case.id, loaded.rows
+    added, changed = [], []
     for row in rows:
-        existing = loaded.rows.get(row.task_id)
-        if existing is None:
-            stored = CaseTaskState(case_id=loaded.case.id, task_id=row.task_id,
-                                   workflow_key=row.workflow_key, position=row.position,
-                                   digest=row.digest, content=row.content)
-            session.add(stored)
-            loaded.rows[row.task_id] = stored
-        elif existing.digest != row.digest or existing.position != row.position:
-            existing.digest, existing.position = row.digest, row.position
-            existing.content, existing.workflow_key = row.content, row.workflow_key
-    for task_id in [t for t in loaded.rows if t not in current]:
-        session.delete(loaded.rows.pop(task_id))
+        values = {"case_id": case_id, "task_id": row.task_id, "workflow_key": row.workflow_key,
+                  "position": row.position, "digest": row.digest, "content": row.content}
+        known = stored.get(row.task_id)
+        if known is None:
+            added.append(values)
+        elif known != (row.digest, row.position):
+            changed.append(values)
+        stored[row.task_id] = (row.digest, row.position)
+    current = {row.task_id for row in rows}
+    gone = [task_id for task_id in stored if task_id not in current]
+    table = cast(Table, CaseTaskState.__table__)
+    if added:
+        session.execute(insert(table), added)
+    if changed:
+        session.execute(update(table).where(table.c.case_id == bindparam("key_case"),
+                                            table.c.task_id == bindparam("key_task")),
+                        [_keyed(values) for values in changed])
+    if gone:
+        session.execute(delete(table).where(table.c.case_id == case_id,
+                                            table.c.task_id.in_(gone)))
+        for task_id in gone:
+            del stored[task_id]
+
+
+def _keyed(values: dict[str, object]) -> dict[str, object]:
+    """Row values for the UPDATE: the primary key goes to the WHERE binds."""
+    keyed = {name: value for name, value in values.items() if name not in ("case_id", "task_id")}
+    return {**keyed, "key_case": values["case_id"], "key_task": values["task_id"]}
 
 
 def _sync_human_tasks(session: Session, case: Case, runtime: CaseRuntime) -> None:
@@ -80,7 +110,7 @@ def _sync_human_tasks(session: Session, case: Case, runtime: CaseRuntime) -> Non
     open_rows = {t.id: t for t in session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open"))}
     for task_id, row in open_rows.items():
-        if task_id not in ready:
+        if task_id not in ready and row.status == "open":
             row.status, row.completed_at = "cancelled", now
     for task_id, info in ready.items():
         if task_id in open_rows:
