@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Claim, Policy
+from models import Claim, Customer, Policy
 
 from .numbers import next_number
 from .payments import PaymentLinks, add_payment, check_paid_on, find_payment, payment_result
@@ -98,6 +98,10 @@ def register_claim(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any
     ctx.session.add(claim)
     ctx.session.flush()
     ctx.set_business_key(claim.claim_number)
+    if policy is not None:
+        customer = ctx.session.get(Customer, policy.customer_id)
+        if customer is not None:
+            ctx.set_customer_name(customer.full_name)
     return _claim_summary(claim)
 
 

@@ -194,6 +194,7 @@ def register_application(ctx: HandlerContext, params: dict[str, Any]) -> dict[st
     _apply(application, data, customer)
     ctx.session.flush()
     ctx.set_business_key(application.application_number)
+    ctx.set_customer_name(customer.full_name)
     return _registration_result(application, customer)
 
 

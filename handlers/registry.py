@@ -31,6 +31,7 @@ class HandlerContext:
     now: datetime
     business_key: str | None = None
     new_business_key: str | None = field(default=None)
+    new_customer_name: str | None = field(default=None)
 
     @property
     def today(self) -> date:
@@ -40,6 +41,10 @@ class HandlerContext:
         """Attach the case to an application, policy or claim number."""
         self.new_business_key = key
         self.business_key = key
+
+    def set_customer_name(self, name: str) -> None:
+        """Name the customer the case is about, for the inbox and case search."""
+        self.new_customer_name = name
 
 
 Handler = Callable[[HandlerContext, dict[str, Any]], dict[str, Any]]

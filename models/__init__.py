@@ -11,8 +11,9 @@ from .engine import (
     NumberSequence,
     ProcessVersion,
     StoredFile,
+    TaskDraft,
 )
-from .users import User
+from .users import SavedFilter, User
 
 __all__ = [
     "Application",
@@ -29,7 +30,9 @@ __all__ = [
     "Policy",
     "ProcessVersion",
     "Product",
+    "SavedFilter",
     "StoredFile",
+    "TaskDraft",
     "User",
     "utcnow",
 ]

@@ -47,6 +47,8 @@ class Case(Base):
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
     process_id: Mapped[str] = mapped_column(String(200), index=True)
     business_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Who the case is about, for the inbox and case search (set by the registering handler).
+    customer_name: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), index=True)
     version_id: Mapped[int] = mapped_column(default=1)
     # Workflow-level saved state (data, correlations, root id); tasks live in CaseTaskState.
@@ -76,13 +78,27 @@ class CaseTaskState(Base):
 
 
 class HumanTask(Base):
-    """An open (or finished) user task as a queryable row, mirrored from the engine state."""
+    """A user task as a queryable row, mirrored from the engine state.
+
+    The case's process, business key and customer are copied onto the row so the inbox can
+    filter, search and sort open work with one indexed query and no joins.
+    """
 
     __tablename__ = "human_task"
-    __table_args__ = (Index("ix_human_task_open_role", "status", "role"),)
+    __table_args__ = (
+        Index("ix_human_task_open_role", "status", "role", "due_at"),
+        Index("ix_human_task_open_assignee", "status", "assignee", "due_at"),
+        Index("ix_human_task_business_key", "business_key"),
+        Index("ix_human_task_customer_search", "customer_search"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(200), default="")
+    business_key: Mapped[str | None] = mapped_column(String(64))
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    # lower-cased customer name, for case-insensitive prefix search on every database
+    customer_search: Mapped[str | None] = mapped_column(String(200))
     element_id: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300))
     form_key: Mapped[str] = mapped_column(String(200))
@@ -90,11 +106,23 @@ class HumanTask(Base):
     instructions: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), index=True)
     assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    claimed_at: Mapped[datetime | None]
     priority: Mapped[int] = mapped_column(default=50)
     due_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class TaskDraft(Base):
+    """What one user typed into a task's form and saved without completing it."""
+
+    __tablename__ = "task_draft"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    data: Mapped[dict[str, Any]]
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Incident(Base):

@@ -112,17 +112,30 @@ def _sync_human_tasks(session: Session, case: Case, runtime: CaseRuntime) -> Non
     for task_id, row in open_rows.items():
         if task_id not in ready and row.status == "open":
             row.status, row.completed_at = "cancelled", now
+        elif row.status == "open":
+            _copy_case_identity(case, row)
     for task_id, info in ready.items():
         if task_id in open_rows:
             continue
-        session.add(HumanTask(id=task_id, case_id=case.id, element_id=info.element_id,
-                              title=info.title, form_key=info.form_key, role=info.role,
-                              instructions=info.instructions, status="open",
-                              priority=info.priority, created_at=now,
-                              due_at=now + info.due_in if info.due_in else None))
+        row = HumanTask(id=task_id, case_id=case.id, element_id=info.element_id,
+                        title=info.title, form_key=info.form_key, role=info.role,
+                        instructions=info.instructions, status="open",
+                        priority=info.priority, created_at=now,
+                        due_at=now + info.due_in if info.due_in else None)
+        _copy_case_identity(case, row)
+        session.add(row)
         audit.record(session, case, "task_ready", audit.SYSTEM, info.element_id,
                      {"task_id": task_id, "title": info.title, "role": info.role,
                       "form_key": info.form_key})
+
+
+def _copy_case_identity(case: Case, row: HumanTask) -> None:
+    """The inbox filters and searches on these without joining the case."""
+    search = case.customer_name.lower() if case.customer_name else None
+    if (row.process_id, row.business_key, row.customer_name, row.customer_search) != (
+            case.process_id, case.business_key, case.customer_name, search):
+        row.process_id, row.business_key = case.process_id, case.business_key
+        row.customer_name, row.customer_search = case.customer_name, search
 
 
 def _update_status(session: Session, case: Case, runtime: CaseRuntime,

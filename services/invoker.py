@@ -27,6 +27,8 @@ def make_invoker(session: Session, case: Case):  # type: ignore[no-untyped-def]
         result = _call(session, operator, handler, ctx, params)
         if ctx.new_business_key:
             case.business_key = ctx.new_business_key
+        if ctx.new_customer_name:
+            case.customer_name = ctx.new_customer_name
         return result
 
     return invoke
