@@ -64,3 +64,11 @@ def _start_form_key(spec: BpmnProcessSpec) -> str | None:
             if key:
                 return key
     return None
+
+
+def user_task_names(definition: ProcessDefinition) -> list[tuple[str, str]]:
+    """(element id, name) of every user task, for filters and pickers."""
+    found = [(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id)
+             for spec in definition.spec.task_specs.values()
+             if type(spec).__name__ == "UserTask"]
+    return sorted(found, key=lambda item: item[1])

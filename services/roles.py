@@ -1,5 +1,9 @@
 """The roles people work in; BPMN lanes name the work roles."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 WORK_ROLES: dict[str, str] = {
     "clerk": "Clerk",
     "underwriter": "Underwriter",
@@ -15,3 +19,27 @@ OVERSIGHT_ROLES: dict[str, str] = {
     "admin": "Administrator",
 }
 ALL_ROLES = {**WORK_ROLES, **OVERSIGHT_ROLES}
+
+SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, with the roles that decide what they may see and do."""
+
+    username: str
+    roles: frozenset[str]
+
+    @property
+    def supervises(self) -> bool:
+        return bool(self.roles & SUPERVISING_ROLES)
+
+    @property
+    def work_roles(self) -> frozenset[str]:
+        return frozenset(role for role in self.roles if role in WORK_ROLES)
+
+    def can_work(self, role: str) -> bool:
+        return role in self.roles
+
+    def can_see(self, role: str, assignee: str | None) -> bool:
+        return self.supervises or self.can_work(role) or assignee == self.username

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -13,8 +14,10 @@ from models import HumanTask
 
 from . import audit, case_store
 from .cases import get_case
-from .errors import Conflict, NotFound
+from .drafts import discard_drafts
+from .errors import Conflict, NotFound, PermissionDenied
 from .forms import load_schema, validate_form
+from .roles import ALL_ROLES
 
 
 def list_open_tasks(session: Session, role: str | None = None,
@@ -43,11 +46,19 @@ def form_schema(session: Session, task: HumanTask) -> dict[str, Any]:
     return load_schema(definition.files[form_path(task.form_key)])
 
 
-def complete_task(session: Session, task_id: str, data: Any, actor: str) -> HumanTask:
-    """Validate against the task's form, then move the case on; a lost race is a Conflict."""
+def complete_task(session: Session, task_id: str, data: Any, actor: str,
+                  roles: Collection[str] | None = None) -> HumanTask:
+    """Validate against the task's form, then move the case on; a lost race is a Conflict.
+
+    `roles`: the acting person's roles, checked against the task's lane (the CLI, run by an
+    operator on the server, passes None).
+    """
     task = get_task(session, task_id)
     case = get_case(session, task.case_id, for_update=True)  # serialise writers on the case
     session.refresh(task)
+    if roles is not None and task.role not in roles:
+        raise PermissionDenied(f"the task '{task.title}' is for the "
+                               f"{ALL_ROLES.get(task.role, task.role).lower()} role")
     if task.status != "open":
         raise Conflict(f"the task '{task.title}' is already {task.status}")
     if task.assignee and task.assignee != actor:
@@ -56,6 +67,8 @@ def complete_task(session: Session, task_id: str, data: Any, actor: str) -> Huma
     loaded = case_store.load(session, case)
     now = current_time()
     task.status, task.completed_at, task.completed_by = "completed", now, actor
+    task.assignee = task.assignee or actor
+    discard_drafts(session, task.id)
     audit.record(session, case, "task_completed", actor, task.element_id,
                  {"task_id": task.id, "title": task.title, "data": typed})
     try:

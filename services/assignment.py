@@ -1,0 +1,88 @@
+"""Claiming, releasing and reassigning human tasks, each recorded in the case's history.
+
+Every action locks the case row first (as completing a task does), so a claim and a
+completion of the same task cannot interleave.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.clock import current_time
+from models import HumanTask, User
+
+from . import audit
+from .cases import get_case
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from .roles import ALL_ROLES, Actor
+
+
+def _open_task_locked(session: Session, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"there is no task {task_id}")
+    get_case(session, task.case_id, for_update=True)
+    session.refresh(task)
+    if task.status != "open":
+        raise Conflict(f"the task '{task.title}' is already {task.status}")
+    return task
+
+
+def require_can_work(actor: Actor, task: HumanTask) -> None:
+    if not actor.can_work(task.role):
+        raise PermissionDenied(f"the task '{task.title}' is for the "
+                               f"{ALL_ROLES.get(task.role, task.role).lower()} role")
+
+
+def claim(session: Session, task_id: str, actor: Actor) -> HumanTask:
+    """Take an unclaimed task of one of my roles; claiming my own task again changes nothing."""
+    task = _open_task_locked(session, task_id)
+    require_can_work(actor, task)
+    if task.assignee == actor.username:
+        return task
+    if task.assignee:
+        raise Conflict(f"the task '{task.title}' is already claimed by {task.assignee}")
+    _assign(session, task, actor.username, actor, "task_claimed")
+    return task
+
+
+def release(session: Session, task_id: str, actor: Actor) -> HumanTask:
+    """Give a claimed task back to its group (the assignee, or a supervisor)."""
+    task = _open_task_locked(session, task_id)
+    if task.assignee is None:
+        raise Conflict(f"the task '{task.title}' is not claimed")
+    if task.assignee != actor.username and not actor.supervises:
+        raise PermissionDenied(f"the task '{task.title}' is claimed by {task.assignee}; "
+                               "only they or a supervisor can release it")
+    _assign(session, task, None, actor, "task_released")
+    return task
+
+
+def reassign(session: Session, task_id: str, to_username: str, actor: Actor) -> HumanTask:
+    """A supervisor hands a task to a named person who holds the task's role."""
+    if not actor.supervises:
+        raise PermissionDenied("only a supervisor can reassign tasks")
+    task = _open_task_locked(session, task_id)
+    person = session.scalar(select(User).where(User.username == to_username.strip()))
+    if person is None or not person.active:
+        raise InvalidInput("choose someone to reassign to",
+                           {"assignee": [f"there is no active user '{to_username}'"]})
+    if task.role not in person.roles:
+        raise InvalidInput("that person cannot work this task", {"assignee": [
+            f"{person.username} does not have the {ALL_ROLES.get(task.role, task.role)} role"]})
+    if task.assignee == person.username:
+        return task
+    _assign(session, task, person.username, actor, "task_reassigned")
+    return task
+
+
+def _assign(session: Session, task: HumanTask, assignee: str | None, actor: Actor,
+            kind: str) -> None:
+    previous = task.assignee
+    task.assignee = assignee
+    task.claimed_at = current_time() if assignee else None
+    case = get_case(session, task.case_id)
+    audit.record(session, case, kind, actor.username, task.element_id,
+                 {"task_id": task.id, "title": task.title, "role": task.role,
+                  "from": previous, "to": assignee})
