@@ -6,7 +6,7 @@
 """
 
 from .bundle import Problem, ProcessBundle, discover, form_path
-from .definitions import ProcessDefinition, parse_bundle, user_task_names
+from .definitions import ProcessDefinition, parse_bundle, start_role, user_task_names
 from .errors import EngineError, EngineInvariantError, TaskNotReady
 from .runtime import (
     SERIALIZER_VERSION,
@@ -20,6 +20,7 @@ from .spiff import ServiceTaskFailed
 from .validation import validate_bundle
 
 __all__ = [
+    "start_role",
     "user_task_names",
     "SERIALIZER_VERSION",
     "CaseRuntime",

@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
 from .bundle import ProcessBundle
 from .spiff import InsurflowParser, spec_properties
+from .validation import role_for_lane
 from .xml import parse_xml
 
 
@@ -72,3 +73,11 @@ def user_task_names(definition: ProcessDefinition) -> list[tuple[str, str]]:
              for spec in definition.spec.task_specs.values()
              if type(spec).__name__ == "UserTask"]
     return sorted(found, key=lambda item: item[1])
+
+
+def start_role(definition: ProcessDefinition) -> str | None:
+    """The role of the lane holding the start event: who may start a case from a form."""
+    for spec in definition.spec.task_specs.values():
+        if type(spec).__name__ == "StartEvent" and getattr(spec, "lane", None):
+            return role_for_lane(spec.lane)
+    return None
