@@ -97,7 +97,7 @@ def build_fields(schema: Mapping[str, Any], values: Mapping[str, Any] | None = N
 def other_errors(schema: Mapping[str, Any], errors: Errors | None) -> list[str]:
     """Errors that belong to no field (e.g. `_form`), to show above the form."""
     properties = schema.get("properties", {})
-    found = (_first(message) for name, message in (errors or {}).items()
+    found = (_joined(message) for name, message in (errors or {}).items()
              if name not in properties)
     return [message for message in found if message]
 
@@ -134,7 +134,7 @@ def _field(name: str, prop: Mapping[str, Any], listed_required: bool,
     return Field(name=name, label=str(prop.get("title") or name.replace("_", " ").capitalize()),
                  kind=kind, required=_browser_required(kind, prop, listed_required),
                  help=prop.get("description"), options=_options(kind, prop), value=value,
-                 selected=selected, error=_first(errors.get(name)), attrs=_attrs(kind, prop))
+                 selected=selected, error=_joined(errors.get(name)), attrs=_attrs(kind, prop))
 
 
 def _browser_required(kind: str, prop: Mapping[str, Any], listed_required: bool) -> bool:
@@ -256,7 +256,8 @@ def _clean(kind: str, raw: str | None) -> str | None:
     return raw.strip()
 
 
-def _first(message: str | Sequence[str] | None) -> str | None:
+def _joined(message: str | Sequence[str] | None) -> str | None:
+    """validate_form gives a list of sentences per field; the page shows them as one."""
     if message is None or isinstance(message, str):
         return message or None
     return " ".join(str(m) for m in message) or None

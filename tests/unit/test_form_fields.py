@@ -201,6 +201,16 @@ def test_boolean_radio_and_integer_enum() -> None:
         {"ok": True, "level": 1}
 
 
+def test_numbers_are_typed_exactly_or_left_for_the_validator() -> None:
+    schema = {"type": "object", "properties": {"rate": {"type": "number", "minimum": 0}}}
+    assert parse_form_post(schema, {"rate": "0.1"}) == {"rate": Decimal("0.1")}
+    assert validate_form(schema, parse_form_post(schema, {"rate": "3"}))["rate"] == 3
+    for text in ("abc", "NaN"):
+        with pytest.raises(InvalidInput) as refused:
+            validate_form(schema, parse_form_post(schema, {"rate": text}))
+        assert refused.value.field_errors == {"rate": ["Must be a number."]}
+
+
 def _render(groups: list[FieldGroup], errors: list[str] | None = None) -> str:
     env = Environment(loader=FileSystemLoader(str(ROOT / "web" / "templates")), autoescape=True)
     template = env.from_string(
