@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+NPM ?= npm
+# npm ci rewrites this file, so its age says whether node_modules matches package-lock.json.
+VIEWER_STAMP := node_modules/.package-lock.json
 
 .PHONY: run test install lint test-fast bench clean
 
@@ -13,7 +16,16 @@ $(BIN)/insurflow: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(BIN)/insurflow
 
-install: $(BIN)/insurflow
+# The process diagram viewer (bpmn-js) comes from npm; without Node.js the app still runs and
+# case pages show the steps as a list instead of a drawing.
+$(VIEWER_STAMP): package-lock.json
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+		$(NPM) ci --no-audit --no-fund && touch $@; \
+	else \
+		echo "warning: npm not found; install Node.js and rerun 'make install' to draw process diagrams" >&2; \
+	fi
+
+install: $(BIN)/insurflow $(VIEWER_STAMP)
 
 ## run: install, create the SQLite database, seed demo data, serve the web app
 run: install
@@ -36,4 +48,4 @@ bench: install
 	$(BIN)/python bench/bench_core.py
 
 clean:
-	rm -rf $(VENV) insurflow.db .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules insurflow.db .pytest_cache .mypy_cache .ruff_cache

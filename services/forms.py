@@ -76,7 +76,11 @@ def validate_form(schema: dict[str, Any], data: Any) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(prepared):
         for field, message in _describe(error, schema):
-            errors.setdefault(field, []).append(message)
+            # jsonschema raises one "required" error per missing field, and each names the
+            # whole list, so the same sentence arrives once per missing field.
+            messages = errors.setdefault(field, [])
+            if message not in messages:
+                messages.append(message)
     if errors:
         raise InvalidInput("some fields need attention", errors)
     typed = _typed(prepared, kinds)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from flask import Flask
 
 from .api import api
+from .diagrams import diagram_pages
 from .errors import register_error_handlers
 from .pages import pages
+from .vendor import vendor_assets
 
 
 def register_web(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    app.register_blueprint(diagram_pages)
+    app.register_blueprint(vendor_assets)
     register_error_handlers(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from services import cases, processes, tasks
+from services import cases, diagrams, processes, tasks
 
 from .present import case_view_json
 from .uow import unit_of_work
@@ -24,4 +24,5 @@ def index() -> str:
 def case_page(case_id: int) -> str:
     with unit_of_work() as uow:
         view = cases.show_case(uow.session, case_id)
-        return render_template("case.html", case=case_view_json(view))
+        return render_template("case.html", case=case_view_json(view),
+                               diagram=diagrams.case_diagram(uow.session, case_id))

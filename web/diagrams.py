@@ -1,0 +1,23 @@
+"""The BPMN a case runs on, for the diagram viewer on the case page (web/static/diagram.js)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from services import diagrams
+
+from .uow import unit_of_work
+
+diagram_pages = Blueprint("diagrams", __name__)
+
+
+@diagram_pages.get("/cases/<int:case_id>/diagram.bpmn")
+def case_bpmn(case_id: int) -> Response:
+    """The case's own version of the process, so an old case is drawn as it actually runs."""
+    with unit_of_work() as uow:
+        xml_text = diagrams.case_bpmn_xml(uow.session, case_id)
+    response = Response(xml_text, mimetype="application/xml")
+    # A case never changes version, but pages are not public for long: keep it private.
+    response.cache_control.private = True
+    response.cache_control.max_age = 300
+    return response
