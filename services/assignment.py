@@ -86,3 +86,20 @@ def _assign(session: Session, task: HumanTask, assignee: str | None, actor: Acto
     audit.record(session, case, kind, actor.username, task.element_id,
                  {"task_id": task.id, "title": task.title, "role": task.role,
                   "from": previous, "to": assignee})
+
+
+def candidates(session: Session, role: str) -> list[str]:
+    """Active people who hold `role`: whom a supervisor can hand a task of that role to."""
+    people = session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    return [person.username for person in people if role in person.roles]
+
+
+def next_task_for(session: Session, case_id: int, actor: Actor) -> HumanTask | None:
+    """The case's next open task this person can pick up: theirs, or unclaimed in their roles."""
+    open_tasks = session.scalars(select(HumanTask).where(
+        HumanTask.case_id == case_id, HumanTask.status == "open").order_by(HumanTask.created_at))
+    for task in open_tasks:
+        if task.assignee == actor.username or (task.assignee is None
+                                               and actor.can_work(task.role)):
+            return task
+    return None

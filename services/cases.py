@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import SERIALIZER_VERSION, CaseRuntime, EngineInvariantError, form_path
+from engine import SERIALIZER_VERSION, CaseRuntime, EngineInvariantError, form_path, start_role
 from engine.clock import current_time
 from models import AuditEvent, Case, HumanTask, Incident, ProcessVersion
 
 from . import audit, case_store
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, NotFound, PermissionDenied
 from .forms import load_schema, validate_form
 from .invoker import make_invoker
 from .processes import definition_for, require_latest
+from .roles import ALL_ROLES
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,36 @@ class CaseView:
     incidents: list[Incident]
 
 
-def start_case(session: Session, process_id: str, data: Any, actor: str) -> Case:
-    """Validate the start form, create the case on the newest version and run it."""
+@dataclass(frozen=True)
+class StartForm:
+    process_id: str
+    name: str
+    schema: dict[str, Any]
+    role: str | None  # the lane of the start event: who may start such a case
+
+
+def start_form(session: Session, process_id: str) -> StartForm:
+    """The newest version's start form, for a page that starts a case."""
     version = require_latest(session, process_id)
     definition = definition_for(session, version)
+    if definition.start_form_key is None:
+        raise NotFound(f"the process '{process_id}' has no start form")
+    schema = load_schema(definition.files[form_path(definition.start_form_key)])
+    return StartForm(process_id, version.name, schema, start_role(definition))
+
+
+def start_case(session: Session, process_id: str, data: Any, actor: str,
+               roles: Collection[str] | None = None) -> Case:
+    """Validate the start form, create the case on the newest version and run it.
+
+    `roles`: the person's roles, checked against the start event's lane (None: not checked).
+    """
+    version = require_latest(session, process_id)
+    definition = definition_for(session, version)
+    role = start_role(definition)
+    if roles is not None and role is not None and role not in roles:
+        raise PermissionDenied(f"starting a {version.name} case is for the "
+                               f"{ALL_ROLES.get(role, role).lower()} role")
     typed = _validated_start_data(definition.files, definition.start_form_key, data)
     now = current_time()
     case = Case(process_version_id=version.id, process_id=process_id, status="active",

@@ -7,7 +7,10 @@ from flask import Flask
 from .api import api
 from .diagrams import diagram_pages
 from .errors import register_error_handlers
+from .inbox import inbox_pages
 from .pages import pages
+from .start_pages import start_pages
+from .task_pages import task_pages
 from .vendor import vendor_assets
 
 
@@ -16,4 +19,6 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(diagram_pages)
     app.register_blueprint(vendor_assets)
+    for blueprint in (inbox_pages, task_pages, start_pages):
+        app.register_blueprint(blueprint)
     register_error_handlers(app)

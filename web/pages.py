@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from services import cases, diagrams, processes, tasks
+from engine import values
+from services import cases, diagrams, history, processes, tasks
 
-from .present import case_view_json
 from .uow import unit_of_work
 
 pages = Blueprint("pages", __name__)
@@ -24,5 +24,7 @@ def index() -> str:
 def case_page(case_id: int) -> str:
     with unit_of_work() as uow:
         view = cases.show_case(uow.session, case_id)
-        return render_template("case.html", case=case_view_json(view),
-                               diagram=diagrams.case_diagram(uow.session, case_id))
+        return render_template(
+            "case.html", case=view.case, version=view.version, open_tasks=view.open_tasks,
+            incidents=view.incidents, history=history.describe(view.events, view.case.process_id),
+            data=values.to_display(view.data), diagram=diagrams.case_diagram(uow.session, case_id))
