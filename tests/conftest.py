@@ -2,9 +2,9 @@
 
 PostgreSQL: INSURFLOW_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test;
 tests use a database `insurflow_test` created beside it, or the name in
-INSURFLOW_TEST_POSTGRES_DB, so two checkouts can test on one server at once). When it cannot be reached the
-PostgreSQL variants are skipped with the reason, unless INSURFLOW_REQUIRE_POSTGRES=1 (CI),
-where they fail.
+INSURFLOW_TEST_POSTGRES_DB, so two checkouts can test on one server at once). When it
+cannot be reached the PostgreSQL variants are skipped with the reason, unless
+INSURFLOW_REQUIRE_POSTGRES=1 (CI), where they fail.
 """
 
 from __future__ import annotations
