@@ -7,10 +7,12 @@ next click and changed roles apply at once.
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     g,
     redirect,
@@ -30,6 +32,7 @@ auth = Blueprint("auth", __name__)
 
 USER_ID_KEY = "user_id"
 VERSION_KEY = "session_version"
+SIGNED_IN_AT_KEY = "signed_in_at"
 BAD_CREDENTIALS = "The username or password is not right, or the account is switched off."
 
 
@@ -46,7 +49,7 @@ def load_current_user() -> None:
         g.auth_method = "basic" if user else "basic-refused"
         return
     user_id, version = session.get(USER_ID_KEY), session.get(VERSION_KEY)
-    if not isinstance(user_id, int) or not isinstance(version, str):
+    if not isinstance(user_id, int) or not isinstance(version, str) or _expired():
         return
     with unit_of_work() as uow:
         found = users.find_signed_in_user(uow.session, user_id, version)
@@ -55,6 +58,19 @@ def load_current_user() -> None:
             return
         g.user = CurrentUser.of(found)
         g.auth_method = "session"
+
+
+def _expired() -> bool:
+    """Sessions end PERMANENT_SESSION_LIFETIME after sign-in, however busy the user is.
+
+    (Flask's own expiry slides with every request; this is the hard limit.)
+    """
+    signed_in_at = session.get(SIGNED_IN_AT_KEY)
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if isinstance(signed_in_at, int | float) and time.time() - signed_in_at < lifetime:
+        return False
+    session.clear()
+    return True
 
 
 def safe_next(target: str | None) -> str | None:
@@ -73,6 +89,7 @@ def _start_session(user: CurrentUser, version: str) -> None:
     session.permanent = True
     session[USER_ID_KEY] = user.id
     session[VERSION_KEY] = version
+    session[SIGNED_IN_AT_KEY] = int(time.time())
 
 
 @auth.route("/login", methods=["GET", "POST"])

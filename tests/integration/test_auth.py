@@ -19,6 +19,7 @@ from tests.support.auth import (
     sign_in,
     signed_in_client,
 )
+from web.access import roles_required
 
 
 @pytest.fixture
@@ -165,6 +166,29 @@ def test_secret_key_is_made_once_and_kept(tmp_path, monkeypatch) -> None:  # typ
     assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
     monkeypatch.setenv("INSURFLOW_SECRET_KEY", "from-the-environment")
     assert _secret_key(bare) == "from-the-environment"
+
+
+def test_session_ends_eight_hours_after_sign_in(app: Flask) -> None:
+    client = signed_in_client(app, "clerk1")
+    with client.session_transaction() as stored:
+        stored["signed_in_at"] -= 8 * 3600 + 1
+    assert client.get("/").status_code == 302
+
+
+def test_roles_required_gives_403_page_to_others(database_url: str) -> None:
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+
+    @app.get("/supervision")
+    @roles_required("supervisor", "admin")
+    def supervision() -> str:
+        return "team overview"
+
+    assert app.test_client().get("/supervision").status_code == 302
+    refused = signed_in_client(app, "clerk1").get("/supervision")
+    assert refused.status_code == 403
+    assert "You do not have the role needed for this page." in refused.get_data(as_text=True)
+    assert signed_in_client(app, "sup1").get("/supervision").get_data(as_text=True) == \
+        "team overview"
 
 
 def test_signing_in_twice_keeps_working(app: Flask) -> None:
