@@ -40,6 +40,8 @@ def load_current_user() -> None:
     """before_request: set g.user from HTTP Basic (API only) or the browser session."""
     g.user = None
     g.auth_method = None
+    if request.endpoint == "static":  # no database round trip per stylesheet or image
+        return
     credentials = request.authorization
     if request.path.startswith("/api/") and credentials and credentials.type == "basic":
         with unit_of_work() as uow:
