@@ -1,14 +1,15 @@
 """Fixtures: every database test runs on SQLite and on PostgreSQL.
 
-PostgreSQL: INSURFLOW_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test;
-tests use a database `insurflow_test` created beside it, or the name in
-INSURFLOW_TEST_POSTGRES_DB, so two checkouts can test on one server at once). When it
-cannot be reached the PostgreSQL variants are skipped with the reason, unless
-INSURFLOW_REQUIRE_POSTGRES=1 (CI), where they fail.
+PostgreSQL: INSURFLOW_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
+Tests use a database `insurflow_test_<hash of the checkout path>` beside it, so two checkouts
+can run at once (INSURFLOW_TEST_PG_DB overrides the name). When PostgreSQL cannot be reached
+the PostgreSQL variants are skipped with the reason, unless INSURFLOW_REQUIRE_POSTGRES=1 (CI),
+where they fail.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -30,7 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PG_ADMIN_URL = os.environ.get("INSURFLOW_TEST_POSTGRES_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")
-PG_TEST_DB = os.environ.get("INSURFLOW_TEST_POSTGRES_DB", "insurflow_test")
+# One database per checkout, so two checkouts (or worktrees) can run their suites at once.
+PG_TEST_DB = os.environ.get(
+    "INSURFLOW_TEST_PG_DB", "insurflow_test_" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:8])
 REQUIRE_PG = os.environ.get("INSURFLOW_REQUIRE_POSTGRES") == "1"
 
 

@@ -2,7 +2,8 @@
 
 Fixtures:
 - `live_server`: a LiveServer (tests/support/browser.py) per database backend (SQLite and
-  PostgreSQL, like `database_url`), one per test session, with processes deployed,
+  PostgreSQL database `insurflow_browser_<checkout hash>`, or INSURFLOW_BROWSER_PG_DB,
+  like `database_url`), one per test session, with processes deployed,
   products, the demo users (`<username>-demo`) and the demo cases. Tests share it, so
   make your own cases rather than count what is there.
 - `browser`: one Chromium for the session; `page`: a fresh context per test, 1280x900.
@@ -15,6 +16,7 @@ Chromium comes from Debian (`make browser` installs it); never a downloaded buil
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Iterator
@@ -28,10 +30,13 @@ from app import create_app
 from cli.demo import seed_demo_data
 from models.db import make_engine
 from services.unit_of_work import UnitOfWork
-from tests.conftest import migrate, postgres_or_skip
+from tests.conftest import ROOT, migrate, postgres_or_skip
 from tests.support.browser import CHROMIUM, LiveServer, Screenshot, screenshot_path
 
-BROWSER_PG_DB = os.environ.get("INSURFLOW_BROWSER_POSTGRES_DB", "insurflow_browser")
+# Its own database (per checkout, like the integration tests'), never theirs.
+BROWSER_PG_DB = os.environ.get(
+    "INSURFLOW_BROWSER_PG_DB",
+    "insurflow_browser_" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:8])
 REQUIRE_BROWSER = os.environ.get("INSURFLOW_REQUIRE_BROWSER") == "1"
 HERE = Path(__file__).resolve().parent
 CALL_FAILED = pytest.StashKey[bool]()
