@@ -8,7 +8,7 @@ NPM ?= npm
 # npm ci rewrites this file, so its age says whether node_modules matches package-lock.json.
 VIEWER_STAMP := node_modules/.package-lock.json
 
-.PHONY: run test install lint test-fast bench clean
+.PHONY: run test install lint test-fast browser bench clean
 
 $(BIN)/insurflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,18 +34,26 @@ run: install
 	$(BIN)/insurflow run --host $(HOST) --port $(PORT)
 
 ## test: install, lint and type-check, then the whole suite on SQLite and PostgreSQL
-test: install lint
+test: install lint browser
 	$(BIN)/pytest -q
+
+## browser: Debian's Chromium for the browser tests (Playwright drives it; never a download)
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && \
+		$$SUDO apt-get install -y --no-install-recommends chromium chromium-driver; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 
 test-fast: install
-	$(BIN)/pytest -q -k "sqlite or not postgresql"
+	$(BIN)/pytest -q -k "sqlite or not postgresql" -m "not browser"
 
 bench: install
 	$(BIN)/python bench/bench_core.py
 
 clean:
-	rm -rf $(VENV) node_modules insurflow.db .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules insurflow.db .pytest_cache .mypy_cache .ruff_cache test-artifacts

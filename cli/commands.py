@@ -15,6 +15,7 @@ from web.present import case_json, case_view_json, task_json, version_json
 
 from .demo import demo
 from .output import emit_json, parse_json_option, table, uow, user_errors
+from .users import users_group
 
 ROOT = Path(__file__).resolve().parent.parent
 json_flag = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
@@ -155,5 +156,5 @@ def tasks_complete(task_id: str, data: str, user: str, as_json: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db, processes_group, cases_group, tasks_group, demo):
+    for group in (db, processes_group, cases_group, tasks_group, users_group, demo):
         app.cli.add_command(group)

@@ -37,7 +37,7 @@ PG_TEST_DB = os.environ.get(
 REQUIRE_PG = os.environ.get("INSURFLOW_REQUIRE_POSTGRES") == "1"
 
 
-def _migrate(engine: Engine) -> None:
+def migrate(engine: Engine) -> None:
     config = Config(str(ROOT / "alembic.ini"))
     config.attributes["configure_logger"] = False
     with engine.begin() as connection:
@@ -50,27 +50,33 @@ def _pg_url(database: str) -> str:
     return f"{base}/{database}"
 
 
-def _prepare_postgres() -> str:
+def prepare_postgres(database: str = PG_TEST_DB) -> str:
+    """Create `database` beside the admin URL if needed, empty it and migrate it."""
     admin = create_engine(make_engine(PG_ADMIN_URL).url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if not conn.execute(text("select 1 from pg_database where datname = :n"),
-                            {"n": PG_TEST_DB}).first():
-            conn.execute(text(f'create database "{PG_TEST_DB}"'))
+                            {"n": database}).first():
+            conn.execute(text(f'create database "{database}"'))
     admin.dispose()
-    url = _pg_url(PG_TEST_DB)
+    url = _pg_url(database)
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("drop schema public cascade"))
         conn.execute(text("create schema public"))
-    _migrate(engine)
+    migrate(engine)
     engine.dispose()
     return url
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
+    return postgres_or_skip(PG_TEST_DB)
+
+
+def postgres_or_skip(database: str) -> str:
+    """A freshly migrated PostgreSQL database, or skip (fail in CI) when none is reachable."""
     try:
-        return _prepare_postgres()
+        return prepare_postgres(database)
     except Exception as error:  # noqa: BLE001 - any connection failure
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL is required but not reachable: {error}")
@@ -81,7 +87,7 @@ def postgres_url() -> str:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
-    _migrate(engine)
+    migrate(engine)
     engine.dispose()
     return path
 

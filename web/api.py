@@ -1,18 +1,48 @@
-"""The JSON API under /api/v1: routes parse, call one service function, present the result."""
+"""The JSON API under /api/v1: routes parse, call one service function, present the result.
+
+Every call needs a user: HTTP Basic (username and password) or the browser session. With the
+session, writes also need the `X-CSRF-Token` header. The actor of every write is the
+authenticated user; a body `user` naming anyone else is refused (400).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from services import cases, tasks
 from services.errors import InvalidInput
 
+from .csrf import UNSAFE_METHODS, require_token
+from .current_user import CurrentUser, current_user
 from .present import case_json, case_view_json, task_json
 from .uow import unit_of_work
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _unauthorized() -> tuple[Response, int, dict[str, str]]:
+    message = ("sign in: send HTTP Basic credentials of an active Insurflow user"
+               if g.get("auth_method") != "basic-refused"
+               else "the username or password is not right, or the account is switched off")
+    return (jsonify({"error": {"message": message}}), 401,
+            {"WWW-Authenticate": 'Basic realm="Insurflow", charset="UTF-8"'})
+
+
+@api.before_request
+def _require_user() -> tuple[Response, int, dict[str, str]] | None:
+    if current_user() is None:
+        return _unauthorized()
+    if g.auth_method == "session" and request.method in UNSAFE_METHODS:
+        require_token()
+    return None
+
+
+def _signed_in() -> CurrentUser:
+    user = current_user()
+    assert user is not None  # _require_user ran first
+    return user
 
 
 def _body() -> dict[str, Any]:
@@ -23,10 +53,13 @@ def _body() -> dict[str, Any]:
 
 
 def _actor(body: dict[str, Any]) -> str:
-    actor = body.get("user")
-    if not isinstance(actor, str) or not actor.strip():
-        raise InvalidInput("say who acts", {"user": ["This field is required."]})
-    return actor.strip()
+    """The signed-in user; an old-style body `user` is accepted only when it names them."""
+    username = _signed_in().username
+    claimed = body.get("user")
+    if claimed is not None and claimed != username:
+        raise InvalidInput("the API acts as the signed-in user", {
+            "user": [f"Leave this out or send your own username ({username})."]})
+    return username
 
 
 @api.post("/cases")

@@ -1,4 +1,6 @@
-"""The JSON API: start, list, complete, show; errors as JSON with field details."""
+"""The JSON API: start, list, complete, show; errors as JSON with field details.
+
+Calls authenticate with HTTP Basic as a demo user; the actor is always that user."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from tests.support import flows
+from tests.support.auth import api_client, signed_in_client
 
 
 @pytest.fixture
@@ -18,12 +21,12 @@ def app(database_url: str, uow) -> Flask:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    return api_client(app, "clerk1")
 
 
 def _start(client: FlaskClient) -> dict:  # type: ignore[type-arg]
     response = client.post("/api/v1/cases", json={
-        "process_id": "service_flow", "user": "clerk1",
+        "process_id": "service_flow",
         "data": {"amount": 1250, "on": "2026-05-01"}})
     assert response.status_code == 201, response.get_json()
     return response.get_json()
@@ -34,8 +37,8 @@ def test_start_list_complete_show(client: FlaskClient) -> None:
     listed = client.get("/api/v1/tasks?role=clerk").get_json()["tasks"]
     [task] = [t for t in listed if t["case_id"] == case["id"]]
     done = client.post(f"/api/v1/tasks/{task['id']}/complete",
-                       json={"user": "ann", "data": {"ok": True}})
-    assert done.status_code == 200 and done.get_json()["completed_by"] == "ann"
+                       json={"user": "clerk1", "data": {"ok": True}})
+    assert done.status_code == 200 and done.get_json()["completed_by"] == "clerk1"
     shown = client.get(f"/api/v1/cases/{case['id']}").get_json()
     assert shown["status"] == "completed"
     assert shown["data"]["amount"] == "1250.00"
@@ -46,7 +49,7 @@ def test_bad_task_data_gives_field_errors(client: FlaskClient) -> None:
     case = _start(client)
     task_id = client.get(f"/api/v1/cases/{case['id']}").get_json()["open_tasks"][0]["id"]
     response = client.post(f"/api/v1/tasks/{task_id}/complete",
-                           json={"user": "ann", "data": {"ok": "yes please"}})
+                           json={"data": {"ok": "yes please"}})
     assert response.status_code == 400
     assert response.get_json()["error"]["fields"] == {"ok": ["Must be yes or no."]}
 
@@ -54,7 +57,7 @@ def test_bad_task_data_gives_field_errors(client: FlaskClient) -> None:
 def test_completing_twice_is_a_conflict(client: FlaskClient) -> None:
     case = _start(client)
     task_id = client.get(f"/api/v1/cases/{case['id']}").get_json()["open_tasks"][0]["id"]
-    body = {"user": "ann", "data": {"ok": True}}
+    body = {"data": {"ok": True}}
     assert client.post(f"/api/v1/tasks/{task_id}/complete", json=body).status_code == 200
     second = client.post(f"/api/v1/tasks/{task_id}/complete", json=body)
     assert second.status_code == 409
@@ -64,8 +67,9 @@ def test_completing_twice_is_a_conflict(client: FlaskClient) -> None:
 @pytest.mark.parametrize("path,body,status", [
     ("/api/v1/cases", None, 400),
     ("/api/v1/cases", {"process_id": "service_flow"}, 400),
-    ("/api/v1/cases", {"process_id": "nope", "user": "a"}, 404),
-    ("/api/v1/tasks/unknown/complete", {"user": "a", "data": {}}, 404),
+    ("/api/v1/cases", {"process_id": "nope"}, 404),
+    ("/api/v1/cases", {"process_id": "service_flow", "user": "someone_else"}, 400),
+    ("/api/v1/tasks/unknown/complete", {"data": {}}, 404),
 ])
 def test_errors_are_json(client: FlaskClient, path: str, body: dict | None,  # type: ignore[type-arg]
                          status: int) -> None:
@@ -75,14 +79,22 @@ def test_errors_are_json(client: FlaskClient, path: str, body: dict | None,  # t
     assert response.get_json()["error"]["message"]
 
 
-def test_unknown_case_page_is_404_html(client: FlaskClient) -> None:
-    response = client.get("/cases/999")
+def test_case_started_by_another_name_is_refused(client: FlaskClient) -> None:
+    response = client.post("/api/v1/cases", json={"process_id": "service_flow",
+                                                  "user": "ann", "data": {}})
+    assert response.status_code == 400
+    assert "clerk1" in response.get_json()["error"]["fields"]["user"][0]
+
+
+def test_unknown_case_page_is_404_html(app: Flask) -> None:
+    response = signed_in_client(app, "clerk1").get("/cases/999")
     assert response.status_code == 404
     assert b"Traceback" not in response.data and b"there is no case 999" in response.data
 
 
-def test_overview_page_lists_work(client: FlaskClient) -> None:
+def test_overview_page_lists_work(app: Flask, client: FlaskClient) -> None:
     case = _start(client)
-    page = client.get("/").get_data(as_text=True)
+    browser = signed_in_client(app, "clerk1")
+    page = browser.get("/").get_data(as_text=True)
     assert "Confirm amount" in page and f"/cases/{case['id']}" in page
-    assert client.get(f"/cases/{case['id']}").status_code == 200
+    assert browser.get(f"/cases/{case['id']}").status_code == 200

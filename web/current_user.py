@@ -1,0 +1,48 @@
+"""Who is signed in for this request: a frozen snapshot, so templates cannot change it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import g
+
+from models import User
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    username: str
+    display_name: str
+    roles: frozenset[str]
+
+    @classmethod
+    def of(cls, user: User) -> CurrentUser:
+        return cls(id=user.id, username=user.username, display_name=user.display_name,
+                   roles=frozenset(user.roles))
+
+    def has_role(self, *roles: str) -> bool:
+        """True when the user holds any of `roles`."""
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def is_supervisor(self) -> bool:
+        return "supervisor" in self.roles
+
+    @property
+    def is_auditor(self) -> bool:
+        return "auditor" in self.roles
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    @property
+    def is_read_only(self) -> bool:
+        """Auditors look but never change anything; a second role lifts that."""
+        return self.roles == {"auditor"}
+
+
+def current_user() -> CurrentUser | None:
+    user: CurrentUser | None = g.get("user")
+    return user
