@@ -13,6 +13,7 @@ from app import create_app
 from services import diagrams
 from services.errors import NotFound
 from tests.support import flows
+from tests.support.auth import signed_in_client
 from web import vendor
 
 START = {"amount": "1250", "on": "2026-05-01"}
@@ -26,7 +27,7 @@ def app(database_url: str, uow) -> Flask:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    return signed_in_client(app, "clerk1")
 
 
 def _diagram(uow, case_id: int) -> diagrams.CaseDiagram:  # type: ignore[no-untyped-def]
