@@ -108,7 +108,7 @@ def _page_number(raw: str | None, errors: dict[str, list[str]]) -> int:
 
 
 def visible_tabs(actor: Actor) -> list[str]:
-    return [tab for tab in TABS if tab != "all" or actor.supervises]
+    return [tab for tab in TABS if tab != "all" or actor.oversees]
 
 
 def _tab_filter(actor: Actor, tab: str) -> ColumnElement[bool]:
@@ -116,8 +116,8 @@ def _tab_filter(actor: Actor, tab: str) -> ColumnElement[bool]:
         return HumanTask.assignee == actor.username
     if tab == "groups":
         return (HumanTask.assignee.is_(None)) & (HumanTask.role.in_(sorted(actor.work_roles)))
-    if not actor.supervises:
-        raise PermissionDenied("only supervisors can see all open tasks")
+    if not actor.oversees:
+        raise PermissionDenied("only supervisors and auditors can see all open tasks")
     return HumanTask.status == "open"
 
 

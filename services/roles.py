@@ -21,6 +21,8 @@ OVERSIGHT_ROLES: dict[str, str] = {
 ALL_ROLES = {**WORK_ROLES, **OVERSIGHT_ROLES}
 
 SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
+# May look at every task and case without working them (auditors only look).
+OVERSEEING_ROLES = SUPERVISING_ROLES | {"auditor"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class Actor:
         return bool(self.roles & SUPERVISING_ROLES)
 
     @property
+    def oversees(self) -> bool:
+        return bool(self.roles & OVERSEEING_ROLES)
+
+    @property
     def work_roles(self) -> frozenset[str]:
         return frozenset(role for role in self.roles if role in WORK_ROLES)
 
@@ -42,4 +48,4 @@ class Actor:
         return role in self.roles
 
     def can_see(self, role: str, assignee: str | None) -> bool:
-        return self.supervises or self.can_work(role) or assignee == self.username
+        return self.oversees or self.can_work(role) or assignee == self.username
