@@ -69,7 +69,8 @@ def start_case() -> tuple[Response, int]:
     if not isinstance(process_id, str):
         raise InvalidInput("name the process", {"process_id": ["This field is required."]})
     with unit_of_work() as uow:
-        case = cases.start_case(uow.session, process_id, body.get("data", {}), _actor(body))
+        case = cases.start_case(uow.session, process_id, body.get("data", {}), _actor(body),
+                                _signed_in().roles)
         uow.commit()
         return jsonify(case_json(case)), 201
 
@@ -92,6 +93,7 @@ def list_tasks() -> Response:
 def complete_task(task_id: str) -> Response:
     body = _body()
     with unit_of_work() as uow:
-        task = tasks.complete_task(uow.session, task_id, body.get("data"), _actor(body))
+        task = tasks.complete_task(uow.session, task_id, body.get("data"), _actor(body),
+                                  _signed_in().roles)
         uow.commit()
         return jsonify(task_json(task))

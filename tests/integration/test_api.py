@@ -98,3 +98,15 @@ def test_overview_page_lists_work(app: Flask, client: FlaskClient) -> None:
     page = browser.get("/").get_data(as_text=True)
     assert "Confirm amount" in page and f"/cases/{case['id']}" in page
     assert browser.get(f"/cases/{case['id']}").status_code == 200
+
+
+def test_a_task_outside_my_roles_is_forbidden(app: Flask, client: FlaskClient) -> None:
+    case = _start(client)
+    task_id = client.get(f"/api/v1/cases/{case['id']}").get_json()["open_tasks"][0]["id"]
+    underwriter = api_client(app, "uw1")
+    refused = underwriter.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"ok": True}})
+    assert refused.status_code == 403 and "clerk role" in refused.get_json()["error"]["message"]
+    started = underwriter.post("/api/v1/cases", json={
+        "process_id": "service_flow", "data": {"amount": 1, "on": "2026-05-01"}})
+    assert started.status_code == 403
+    assert client.get(f"/api/v1/cases/{case['id']}").get_json()["status"] == "active"
