@@ -1,11 +1,13 @@
-"""Two clerks complete the same task at the same moment: exactly one wins."""
+"""Races on PostgreSQL: the same task completed twice at once, numbers taken at once."""
 
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from handlers import next_number
 from services import tasks
 from services.errors import Conflict
 from tests.support import flows
@@ -40,3 +42,23 @@ def test_same_task_completed_twice_at_once(uow) -> None:  # type: ignore[no-unty
     view = flows.show(uow, case_id)
     assert flows.kinds(view).count("task_completed") == 1
     assert view.case.status == "completed"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_numbers_taken_at_once_are_all_different(uow) -> None:  # type: ignore[no-untyped-def]
+    """Eight sessions take numbers at the same time; none is handed out twice or skipped."""
+    with uow() as work:  # the counter exists, as it does after the first case
+        next_number(work.session, "TST")
+        work.commit()
+
+    def take(_: int) -> list[str]:
+        taken = []
+        for _ in range(10):
+            with uow() as work:
+                taken.append(next_number(work.session, "TST"))
+                work.commit()
+        return taken
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        numbers = [n for batch in pool.map(take, range(8)) for n in batch]
+    assert sorted(numbers) == [f"TST-{n:06d}" for n in range(2, 82)]
