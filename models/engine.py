@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -77,19 +77,41 @@ class CaseTaskState(Base):
     content: Mapped[dict[str, Any]]
 
 
+OPEN = "status = 'open'"
+UNCLAIMED = "status = 'open' AND assignee IS NULL"
+
+
+def _partial(where: str) -> dict[str, Any]:
+    """A partial index on both databases (the same predicate, so Alembic sees one schema)."""
+    return {"postgresql_where": text(where), "sqlite_where": text(where)}
+
+
 class HumanTask(Base):
     """A user task as a queryable row, mirrored from the engine state.
 
     The case's process, business key and customer are copied onto the row so the inbox can
     filter, search and sort open work with one indexed query and no joins.
+
+    The inbox indexes are partial (open tasks only), so they stay the size of the open work
+    however much completed history the table holds. Each tab's index is in the inbox's
+    default order (due date, no due date last, then created, id): the first page is read off
+    the index and a tab is counted from the index alone. On PostgreSQL the search index is a
+    pg_trgm GIN index (business key prefix, customer name substring); on SQLite it is a plain
+    index that the search does not use.
     """
 
     __tablename__ = "human_task"
     __table_args__ = (
-        Index("ix_human_task_open_role", "status", "role", "due_at"),
-        Index("ix_human_task_open_assignee", "status", "assignee", "due_at"),
-        Index("ix_human_task_business_key", "business_key"),
-        Index("ix_human_task_customer_search", "customer_search"),
+        # process and task kind last: a filtered tab is still counted from the index alone
+        Index("ix_human_task_unclaimed", "role", "due_at", "created_at", "id", "process_id",
+              "element_id", **_partial(UNCLAIMED)),
+        Index("ix_human_task_open_assignee", "assignee", "due_at", "created_at", "id",
+              **_partial(OPEN)),
+        Index("ix_human_task_open_due", "due_at", "created_at", "id", **_partial(OPEN)),
+        Index("ix_human_task_open_search", "business_key", "customer_search",
+              postgresql_using="gin",
+              postgresql_ops={"business_key": "gin_trgm_ops", "customer_search": "gin_trgm_ops"},
+              **_partial(OPEN)),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from models import AuditEvent, HumanTask, User
 from services import assignment, drafts, history, inbox, saved_filters, tasks
@@ -208,3 +208,44 @@ def test_saved_filters_round_trip_and_names_are_unique(insurer) -> None:
         assert saved_filters.filter_query(saved) == InboxQuery(
             tab="groups", due="overdue", search="Lin", sort="priority")
         assert saved_filters.list_filters(session, "uw2") == []
+
+
+def test_tasks_without_a_due_date_come_last(insurer) -> None:
+    ids = [_referred(insurer, name, f"ND{n}") for n, name in enumerate(["Mei Lin", "Wei Chen"])]
+    keys = [flows.show(insurer, case_id).case.business_key for case_id in ids]
+    with insurer() as work:
+        rows = {t.business_key: t for t in work.session.scalars(select(HumanTask))}
+        rows[keys[0]].due_at = None
+        work.commit()
+    for sort in ("due", "priority"):
+        assert [t.business_key for t in _page(insurer, UW, tab="groups", sort=sort).tasks] \
+            == [keys[1], keys[0]]
+
+
+def test_postgresql_serves_the_inbox_from_the_open_task_indexes(insurer, db_engine) -> None:
+    """The first page is read off the unclaimed-task index (no sort); search has a trigram index."""
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("index plans are PostgreSQL's")
+    _referred(insurer)
+    statements: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, params, context, many):  # type: ignore[no-untyped-def]
+        statements.append((statement, params))
+
+    event.listen(db_engine, "before_cursor_execute", capture)
+    try:
+        _page(insurer, CLERK, tab="groups")
+    finally:
+        event.remove(db_engine, "before_cursor_execute", capture)
+    page_sql, params = next(s for s in statements if "ORDER BY" in s[0])
+    with db_engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute("SET enable_seqscan = off")  # a tiny table would be scanned anyway
+        cursor.execute("EXPLAIN " + page_sql, params)
+        first_page = "\n".join(row[0] for row in cursor.fetchall())
+        assert "ix_human_task_unclaimed" in first_page and "Sort" not in first_page
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+                       ("ix_human_task_open_search",))
+        definition = cursor.fetchone()[0]
+    assert "USING gin" in definition and "gin_trgm_ops" in definition
+    assert "WHERE ((status)::text = 'open'::text)" in definition
