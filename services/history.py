@@ -16,7 +16,8 @@ SUBJECTS = {"new_business": "application", "claims": "claim"}
 DECISION_VERBS = {
     "accept": "accepted", "accept_with_loading": "accepted with a loading",
     "refer_to_senior": "referred", "refer": "referred", "decline": "declined",
-    "approve": "approved", "reject": "rejected", "continue": "cleared for assessment",
+    "approve": "approved", "reject": "rejected",
+    "continue": "cleared the {subject} for assessment",
 }
 REASON_FIELDS = ("reason", "rejection_reason", "comment", "rationale", "findings")
 
@@ -47,7 +48,9 @@ def _task_completed(event: AuditEvent, roles: dict[str, str], subject: str) -> s
     verdict = data.get("decision") or data.get("recommendation")
     if isinstance(verdict, str) and verdict in DECISION_VERBS:
         reason = next((str(data[f]) for f in REASON_FIELDS if data.get(f)), "")
-        text = f"{who} {DECISION_VERBS[verdict]} the {subject}"
+        phrase = DECISION_VERBS[verdict]
+        phrase = phrase if "{subject}" in phrase else phrase + " the {subject}"
+        text = f"{who} {phrase.format(subject=subject)}"
         return f"{text}: {reason}" if reason else text
     return f"{who} completed \u201c{payload.get('title')}\u201d"
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from werkzeug.serving import BaseWSGIServer
 
 from cli.demo import DEMO_USERS, demo_password
@@ -58,3 +59,30 @@ def screenshot_path(test_name: str, name: str) -> Path:
 
 
 Screenshot = Callable[[str], Path]
+
+
+def sign_out(page: Page, base_url: str) -> None:
+    """Press "Sign out" in the header and wait for the sign-in page."""
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{base_url}/login")
+
+
+def press_tab_until_focused(page: Page, target: Locator, limit: int = 40) -> None:
+    """Press Tab (keyboard only) until `target` has the focus; fail after `limit` presses."""
+    handle = target.element_handle()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("element => document.activeElement === element", handle):
+            return
+    raise AssertionError(f"{limit} presses of Tab never reached {target}")
+
+
+def unique_token() -> str:
+    """A short token that keeps a test's customers and references apart on the shared server."""
+    return uuid.uuid4().hex[:8]
+
+
+def field(scope: Page | Locator, label: str) -> Locator:
+    """The input whose label reads exactly `label`, with or without the required mark " *"
+    (the mark is aria-hidden, so it is not part of the accessible name, but it is label text)."""
+    return scope.get_by_label(re.compile(rf"^{re.escape(label)}( \*)?$"))
