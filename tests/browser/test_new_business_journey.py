@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from playwright.sync_api import Page, expect
 
+from tests.support import flows
 from tests.support.browser import (
     LiveServer,
     Screenshot,
@@ -91,6 +92,10 @@ def _clerk_starts_and_pays(page: Page, live_server: LiveServer, name: str, token
     key = case_link.inner_text()
     case_url = str(case_link.get_attribute("href"))
     _refused_premium_keeps_values(page, screenshot)
+    # ...and on the server too: the same task is open, no premium was booked.
+    view = flows.show(live_server.uow, int(case_url.rsplit("/", 1)[1]))
+    assert [t.element_id for t in view.open_tasks] == ["record_first_premium"]
+    assert "first_premium" not in view.data
     field(page, "Amount").fill("450.00")
     field(page, "Paid on").fill(TODAY)
     page.get_by_role("button", name="Complete task").click()
