@@ -11,6 +11,8 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from engine.clock import current_time
+
 from .errors import InvalidInput
 
 MONEY_PATTERN = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
@@ -84,6 +86,9 @@ def validate_form(schema: dict[str, Any], data: Any) -> dict[str, Any]:
     if errors:
         raise InvalidInput("some fields need attention", errors)
     typed = _typed(prepared, kinds)
+    late = _dates_after_today(schema, typed)
+    if late:
+        raise InvalidInput("some fields need attention", late)
     # Absent optional fields exist as None, so conditions and parameters can read them.
     return {name: typed.get(name) for name in schema.get("properties", {})} | typed
 
@@ -96,6 +101,15 @@ def _typed(data: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:
             typed[name] = (Decimal(value).quantize(Decimal("0.01")) if kind == "money"
                            else date.fromisoformat(value))
     return typed
+
+
+def _dates_after_today(schema: dict[str, Any], typed: dict[str, Any]) -> dict[str, list[str]]:
+    """`"x-notAfter": "today"` on a date field: a payment or signature cannot be tomorrow's."""
+    today = current_time().date()
+    return {name: [f"Must not be after today ({today.isoformat()})."]
+            for name, prop in schema.get("properties", {}).items()
+            if prop.get("x-notAfter") == "today" and isinstance(typed.get(name), date)
+            and typed[name] > today}
 
 
 def _describe(error: ValidationError, schema: dict[str, Any]) -> list[tuple[str, str]]:

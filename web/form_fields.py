@@ -17,6 +17,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from engine.clock import current_time
+
 from .form_schema import (
     accepts_empty,
     all_values,
@@ -178,17 +180,25 @@ def _attrs(kind: str, prop: Mapping[str, Any]) -> dict[str, str]:
         for key in ("minimum", "maximum"):
             if key in prop:
                 attrs[key[:3]] = as_text(prop[key])
+    elif kind == "date" and prop.get("x-notAfter") == "today":
+        attrs["max"] = current_time().date().isoformat()  # the date picker offers no future
     elif kind == "money":
         # A text input: a number input would drop what the user typed and change on scroll.
         attrs.update(inputmode="decimal", pattern=MONEY_HTML_PATTERN, autocomplete="off")
     elif kind in ("text", "textarea", "email", "tel"):
-        if "maxLength" in prop:
-            attrs["maxlength"] = str(prop["maxLength"])
-        if prop.get("minLength", 0) > 1:
-            attrs["minlength"] = str(prop["minLength"])
-        pattern = prop.get("pattern", "")
-        if kind != "textarea" and pattern.startswith("^") and pattern.endswith("$"):
-            attrs["pattern"] = pattern  # browsers anchor patterns; only pass anchored ones
+        attrs.update(_text_attrs(kind, prop))
+    return attrs
+
+
+def _text_attrs(kind: str, prop: Mapping[str, Any]) -> dict[str, str]:
+    attrs: dict[str, str] = {}
+    if "maxLength" in prop:
+        attrs["maxlength"] = str(prop["maxLength"])
+    if prop.get("minLength", 0) > 1:
+        attrs["minlength"] = str(prop["minLength"])
+    pattern = prop.get("pattern", "")
+    if kind != "textarea" and pattern.startswith("^") and pattern.endswith("$"):
+        attrs["pattern"] = pattern  # browsers anchor patterns; only pass anchored ones
     if kind == "textarea":
         attrs["rows"] = "5" if prop.get("maxLength", 0) > 1000 else "3"
     return attrs
