@@ -16,7 +16,7 @@ completion under 30 ms at the median, both as seen by the HTTP client.
 5. POST /tasks/<id> action=complete with the form filled in, for each real case.
 
 Usage: python bench/bench_inbox.py [--postgres URL] [--open N] [--completed N]
-                                   [--requests N] [--completions N]
+                                   [--requests N] [--completions N] [--reuse]
 """
 
 from __future__ import annotations
@@ -39,16 +39,19 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select, text  # noqa: E402
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
 from bench import inbox_data  # noqa: E402
 from bench.support import _today, application, fresh_database  # noqa: E402
 from cli.demo import demo_password, seed_demo_users  # noqa: E402
-from models import HumanTask  # noqa: E402
-from models.db import make_engine  # noqa: E402
+from models import Case, HumanTask  # noqa: E402
+from models.db import make_engine, make_session_factory  # noqa: E402
 from services import cases  # noqa: E402
+from services.unit_of_work import UnitOfWork  # noqa: E402
 
 PG_INBOX_DEFAULT = "postgresql://postgres@127.0.0.1:5432/insurflow_bench_inbox"
 CLERK = "clerk1"
@@ -119,9 +122,25 @@ def timed(action: Callable[[], None]) -> float:
     return time.perf_counter() - started
 
 
-def start_waiting_cases(uow: Any, count: int, first: int) -> list[str]:
+def existing_database(url: str) -> Any:
+    """A database an earlier run loaded, brought to the newest schema (for quick re-runs)."""
+    engine = make_engine(url)
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["configure_logger"] = False
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE human_task"))
+    factory = make_session_factory(engine)
+    return lambda: UnitOfWork(factory)
+
+
+def start_waiting_cases(uow: Any, count: int) -> list[str]:
     """Real new_business cases, each at the clerk's first-premium task; their task ids."""
     task_ids = []
+    with uow() as work:  # id numbers not used by earlier runs on this database
+        first = 1 + (work.session.scalar(select(func.count()).select_from(Case)) or 0)
     for number in range(first, first + count):
         with uow() as work:
             case = cases.start_case(work.session, "new_business", application(number), "bench")
@@ -194,25 +213,31 @@ def main() -> None:
                         help="completed tasks to load")
     parser.add_argument("--requests", type=int, default=200, help="GETs per inbox scenario")
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the database an earlier run loaded (no reload)")
     parser.add_argument("--completions", type=int, default=200,
                         help="real cases whose clerk task is completed over HTTP")
     args = parser.parse_args()
 
-    uow = fresh_database(args.postgres)
-    with uow() as work:
-        seed_demo_users(work.session, only={CLERK})
-        work.commit()
-    engine = make_engine(args.postgres)
-    loaded = inbox_data.load(engine, args.open, args.completed)
-    engine.dispose()
-    print(f"loaded: {json.dumps(loaded)}", file=sys.stderr)
+    if args.reuse:
+        uow = existing_database(args.postgres)
+        loaded: dict[str, Any] = {"reused": True}
+    else:
+        uow = fresh_database(args.postgres)
+        with uow() as work:
+            seed_demo_users(work.session, only={CLERK})
+            work.commit()
+        engine = make_engine(args.postgres)
+        loaded = inbox_data.load(engine, args.open, args.completed)
+        engine.dispose()
+        print(f"loaded: {json.dumps(loaded)}", file=sys.stderr)
     warm_completions = min(10, args.completions // 10)
     started = time.perf_counter()
-    task_ids = start_waiting_cases(uow, args.completions + warm_completions,
-                                   inbox_data.case_count(args.open, args.completed) + 1)
+    task_ids = start_waiting_cases(uow, args.completions + warm_completions)
     loaded["real_cases_started"] = len(task_ids)
     loaded["real_cases_s"] = round(time.perf_counter() - started, 1)
 
+    loaded["load_average_1m_before_http"] = round(os.getloadavg()[0], 2)
     app = create_app({"DATABASE_URL": args.postgres, "SECRET_KEY": "bench-inbox"})
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=KeepAliveHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -223,6 +248,7 @@ def main() -> None:
         figures["complete_task"] = measure_completions(browser, task_ids, warm_completions)
     finally:
         server.shutdown()
+    loaded["load_average_1m_after_http"] = round(os.getloadavg()[0], 2)
     p95s = [f["p95_ms"] for f in figures["inbox"].values()]
     figures["targets"] = {
         "inbox_p95_under_50ms": max(p95s) < 50,
