@@ -35,18 +35,23 @@ def record(session: Session, case: Case, kind: str, actor: str,
     return seq
 
 
-@event.listens_for(Session, "before_flush")
-def _write_pending(session: Session, _context: Any, _instances: Any) -> None:
+def write_pending(session: Session) -> None:
+    """Write the queued events now: before a savepoint, so rolling it back cannot lose them."""
     pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
     if pending:
         session.connection().execute(insert(AuditEvent), pending)
+
+
+@event.listens_for(Session, "before_flush")
+def _write_pending(session: Session, _context: Any, _instances: Any) -> None:
+    write_pending(session)
 
 
 @event.listens_for(Session, "before_commit")
 def _advance_heads(session: Session) -> None:
     if session.in_nested_transaction():  # a handler's savepoint: the outer commit does it
         return
-    _write_pending(session, None, None)
+    write_pending(session)
     for case, seq in session.info.get(_HEADS, {}).values():
         if case.last_event_seq != seq:
             case.last_event_seq = seq

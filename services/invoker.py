@@ -13,6 +13,8 @@ from handlers import REGISTRY
 from handlers.registry import HandlerContext, HandlerError
 from models import Case
 
+from . import audit
+
 
 def make_invoker(session: Session, case: Case):  # type: ignore[no-untyped-def]
     def invoke(task: Any, operator: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -36,6 +38,7 @@ def make_invoker(session: Session, case: Case):  # type: ignore[no-untyped-def]
 
 def _call(session: Session, operator: str, handler: Any, ctx: HandlerContext,
           params: dict[str, Any]) -> dict[str, Any]:
+    audit.write_pending(session)  # a flush with nothing dirty would not write them
     try:
         with session.begin_nested():
             result = handler(ctx, params)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from models import CaseTaskState, HumanTask, Incident
+from models import CaseTaskState, HumanTask, Incident, NumberSequence
 from services.errors import InvalidInput, NotFound
 from tests.support import flows
 
@@ -60,8 +60,13 @@ def test_handler_error_becomes_incident_not_name_error(deployed, session_factory
     assert incident.message == "the test system refused: account frozen"
     assert "NameError" not in incident.message
     assert flows.kinds(view)[-1] == "incident_raised"
+    # the person's completion stays in the history although the handler after it failed
+    assert "task_completed" in flows.kinds(view)
+    assert [e.seq for e in view.events] == list(range(1, len(view.events) + 1))
     # the case is saved at the failing task and can be reloaded
     assert flows.show(deployed, case_id).case.status == "incident"
+    with session_factory() as session:  # the failed handler's own write was rolled back
+        assert session.get(NumberSequence, f"FAIL{case_id}") is None
 
 
 def test_bad_form_data_reports_every_field_and_case_does_not_move(deployed) -> None:

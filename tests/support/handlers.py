@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from handlers.registry import REGISTRY, HandlerContext, HandlerError
+from models import NumberSequence
 
 if REGISTRY.get("test.echo") is None:
 
@@ -15,6 +16,9 @@ if REGISTRY.get("test.echo") is None:
 
     @REGISTRY.register("test.fail")
     def fail(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+        # Writes first, like a real handler that fails half-way: the write must not stay.
+        ctx.session.add(NumberSequence(name=f"FAIL{ctx.case_id}", next_value=1))
+        ctx.session.flush()
         raise HandlerError(f"the test system refused: {params.get('reason', 'no reason')}")
 
     @REGISTRY.register("test.crash")
