@@ -14,16 +14,13 @@ from models import HumanTask, User
 
 from . import audit
 from .cases import get_case
-from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from .errors import Conflict, InvalidInput, PermissionDenied
 from .roles import ALL_ROLES, Actor
+from .tasks import lock_task
 
 
 def _open_task_locked(session: Session, task_id: str) -> HumanTask:
-    task = session.get(HumanTask, task_id)
-    if task is None:
-        raise NotFound(f"there is no task {task_id}")
-    get_case(session, task.case_id, for_update=True)
-    session.refresh(task)
+    task, _ = lock_task(session, task_id)
     if task.status != "open":
         raise Conflict(f"the task '{task.title}' is already {task.status}")
     return task

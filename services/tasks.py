@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine import EngineInvariantError, TaskNotReady, form_path
 from engine.clock import current_time
-from models import HumanTask
+from models import Case, HumanTask
 
 from . import audit, case_store
 from .cases import get_case
@@ -39,6 +39,21 @@ def get_task(session: Session, task_id: str) -> HumanTask:
     return task
 
 
+def lock_task(session: Session, task_id: str) -> tuple[HumanTask, Case]:
+    """The task and its case, both row-locked and read fresh, in one query.
+
+    Every writer of a case takes the case row first, so completions, claims and handlers
+    of the same case queue instead of interleaving.
+    """
+    row = session.execute(
+        select(HumanTask, Case).join(Case, Case.id == HumanTask.case_id)
+        .where(HumanTask.id == task_id).with_for_update()
+        .execution_options(populate_existing=True)).first()
+    if row is None:
+        raise NotFound(f"there is no task {task_id}")
+    return row[0], row[1]
+
+
 def form_schema(session: Session, task: HumanTask) -> dict[str, Any]:
     """The form as deployed with the case's own process version."""
     case = get_case(session, task.case_id)
@@ -53,9 +68,7 @@ def complete_task(session: Session, task_id: str, data: Any, actor: str,
     `roles`: the acting person's roles, checked against the task's lane (the CLI, run by an
     operator on the server, passes None).
     """
-    task = get_task(session, task_id)
-    case = get_case(session, task.case_id, for_update=True)  # serialise writers on the case
-    session.refresh(task)
+    task, case = lock_task(session, task_id)
     if roles is not None and task.role not in roles:
         raise PermissionDenied(f"the task '{task.title}' is for the "
                                f"{ALL_ROLES.get(task.role, task.role).lower()} role")
