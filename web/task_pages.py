@@ -72,8 +72,13 @@ def submit_task(task_id: str) -> Response | tuple[str, int]:
             task = _visible_task(uow.session, task_id, actor)
             return _render(uow.session, task, actor, request.form, error.field_errors, 400)
         uow.commit()
-        title, case_id = task.title, task.case_id
-    return _after_completion(title, case_id, actor)
+        # Same session, a new short transaction: where to go next.
+        following = assignment.next_task_for(uow.session, task.case_id, actor)
+        key = get_case(uow.session, task.case_id).business_key or f"case {task.case_id}"
+        flash(f"Completed \u201c{task.title}\u201d for {key}.")
+        if following is not None:
+            return redirect(url_for("task_pages.show_task", task_id=following.id))
+    return redirect(url_for("inbox.show_inbox"))
 
 
 def _save_draft(task_id: str, actor: Actor) -> Response:
@@ -85,15 +90,3 @@ def _save_draft(task_id: str, actor: Actor) -> Response:
         uow.commit()
     flash("Draft saved. Only you can see it; the case has not moved on.")
     return redirect(url_for("task_pages.show_task", task_id=task_id))
-
-
-def _after_completion(title: str, case_id: int, actor: Actor) -> Response:
-    """Straight on to the same case's next task when it is mine, else back to the inbox."""
-    with unit_of_work() as uow:
-        following = assignment.next_task_for(uow.session, case_id, actor)
-        key = get_case(uow.session, case_id).business_key or f"case {case_id}"
-        following_id = following.id if following else None
-    flash(f"Completed \u201c{title}\u201d for {key}.")
-    if following_id:
-        return redirect(url_for("task_pages.show_task", task_id=following_id))
-    return redirect(url_for("inbox.show_inbox"))
