@@ -201,7 +201,8 @@ class CaseRuntime:
             raise ServiceTaskFailed(operator, "no handler invoker configured", "ConfigError")
         result = self._invoker(task, operator, params)
         self._events.append(EngineEvent("service_called", task.task_spec.bpmn_id, {
-            "operator": operator, "inputs": params, "result": result}))
+            "operator": operator, "name": task.task_spec.bpmn_name, "inputs": params,
+            "result": result}))
         return result
 
     def _will_complete(self, task: Task) -> None:

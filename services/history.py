@@ -70,7 +70,8 @@ def _service(event: AuditEvent, _roles: dict[str, str], _subject: str) -> str:
     result = event.payload.get("result") or {}
     facts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.items()
                       if isinstance(v, str | int) and not isinstance(v, bool))[:160]
-    name = event.payload.get("operator", "a service")
+    step = event.payload.get("name")
+    name = f"\u201c{step}\u201d" if step else event.payload.get("operator", "a service")
     return f"The system ran {name}" + (f": {facts}" if facts else "")
 
 
