@@ -13,7 +13,9 @@ completion under 30 ms at the median, both as seen by the HTTP client.
    connection signs in as clerk1 through /login like a browser (cookie + CSRF token).
 4. GET /inbox for: the groups tab's first page; filtered (process + overdue); searched by a
    business key prefix and by a customer name; each --requests times after warm-up.
-5. POST /tasks/<id> action=complete with the form filled in, for each real case.
+5. POST /tasks/<id> action=complete with the form filled in, for each real case: first the
+   first-premium task (three automated steps follow it: the premium booking, the risk
+   record and the policy issue), then the same cases' deliver-policy task (one follows).
 
 Usage: python bench/bench_inbox.py [--postgres URL] [--open N] [--completed N]
                                    [--requests N] [--completions N] [--reuse]
@@ -151,6 +153,16 @@ def start_waiting_cases(uow: Any, count: int) -> list[str]:
     return task_ids
 
 
+def delivery_tasks(uow: Any, premium_task_ids: list[str]) -> list[str]:
+    """The deliver-policy task each case reached after its premium was completed."""
+    with uow() as work:
+        case_ids = list(work.session.scalars(select(HumanTask.case_id).where(
+            HumanTask.id.in_(premium_task_ids))))
+        return list(work.session.scalars(select(HumanTask.id).where(
+            HumanTask.case_id.in_(case_ids), HumanTask.status == "open",
+            HumanTask.element_id == "deliver_policy")))
+
+
 def measure_inbox(browser: Browser, requests: int, warmup: int) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     for name, args in SCENARIOS.items():
@@ -172,9 +184,14 @@ def measure_inbox(browser: Browser, requests: int, warmup: int) -> dict[str, Any
     return figures
 
 
-def measure_completions(browser: Browser, task_ids: list[str], warmup: int) -> dict[str, Any]:
-    form = {"action": "complete", "method": "online", "amount": "450.00",
-            "paid_on": _today()}
+PREMIUM_FORM = {"method": "online", "amount": "450.00"}
+DELIVERY_FORM = {"method": "mail"}
+
+
+def measure_completions(browser: Browser, task_ids: list[str], warmup: int,
+                        fields: dict[str, str]) -> dict[str, Any]:
+    date_field = "paid_on" if "amount" in fields else "sent_on"
+    form = {"action": "complete", **fields, date_field: _today()}
     token = browser.csrf_token("/inbox")
     samples = []
     for index, task_id in enumerate(task_ids):
@@ -245,7 +262,12 @@ def main() -> None:
         browser = Browser("127.0.0.1", server.server_port)
         browser.sign_in(CLERK)
         figures: dict[str, Any] = {"inbox": measure_inbox(browser, args.requests, args.warmup)}
-        figures["complete_task"] = measure_completions(browser, task_ids, warm_completions)
+        # First premium: the heaviest clerk step (three automated steps follow it).
+        figures["complete_task"] = measure_completions(browser, task_ids, warm_completions,
+                                                       PREMIUM_FORM)
+        # The same cases' next clerk task, deliver policy: one automated step follows.
+        figures["complete_task_one_step"] = measure_completions(
+            browser, delivery_tasks(uow, task_ids), warm_completions, DELIVERY_FORM)
     finally:
         server.shutdown()
     loaded["load_average_1m_after_http"] = round(os.getloadavg()[0], 2)

@@ -28,6 +28,9 @@ DUE_STATES = {"overdue": "Overdue", "due_soon": "Due within 24 hours", "later": 
 SORTS = {"due": "Due date", "created": "Created", "priority": "Priority"}
 DUE_SOON = timedelta(hours=24)
 PER_PAGE = 25
+# Counting stops here ("1,000+"): past it an exact figure helps nobody and costs a scan of
+# the whole queue on every page view.
+COUNT_CAP = 1000
 MAX_SEARCH = 100
 
 
@@ -83,6 +86,15 @@ class InboxPage:
     counts: dict[str, int]
     pages: int
     now: datetime
+    has_next: bool
+    cap: int = COUNT_CAP
+
+    def count_label(self, count: int) -> str:
+        return f"{self.cap:,}+" if count > self.cap else f"{count:,}"
+
+    @property
+    def total_is_exact(self) -> bool:
+        return self.total <= self.cap
 
     def due_state(self, task: HumanTask) -> str:
         if task.due_at is None:
@@ -159,25 +171,27 @@ def _ordered(statement: Select[Any], sort: str) -> Select[Any]:
     return statement.order_by(due_last, HumanTask.created_at, HumanTask.id)
 
 
-def _count(session: Session, where: ColumnElement[bool]) -> int:
-    return session.scalar(select(func.count()).select_from(HumanTask)
-                          .where(HumanTask.status == "open", where)) or 0
+def _count(session: Session, statement: Select[Any], cap: int) -> int:
+    """Rows matching `statement`, counted up to cap + 1 (so "more than cap" is visible)."""
+    limited = statement.with_only_columns(HumanTask.id).order_by(None).limit(cap + 1)
+    return session.scalar(select(func.count()).select_from(limited.subquery())) or 0
 
 
 def inbox(session: Session, actor: Actor, query: InboxQuery, now: datetime,
-          per_page: int = PER_PAGE) -> InboxPage:
-    """One page of the chosen tab plus the unfiltered count of every tab the actor sees."""
-    where = _tab_filter(actor, query.tab)
-    base = select(HumanTask).where(HumanTask.status == "open", where)
-    filtered = _filtered(query, base, now)
-    counts = {tab: _count(session, _tab_filter(actor, tab)) for tab in visible_tabs(actor)}
-    total = counts[query.tab] if not query.is_filtered else session.scalar(
-        select(func.count()).select_from(filtered.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(query.page, pages)
-    rows = session.scalars(_ordered(filtered, query.sort)
-                           .limit(per_page).offset((page - 1) * per_page))
-    return InboxPage(replace(query, page=page), list(rows), total, counts, pages, now)
+          per_page: int = PER_PAGE, count_cap: int = COUNT_CAP) -> InboxPage:
+    """One page of the chosen tab plus the count of every tab the actor sees."""
+    def open_in(tab: str) -> Select[Any]:
+        return select(HumanTask).where(HumanTask.status == "open", _tab_filter(actor, tab))
+
+    filtered = _filtered(query, open_in(query.tab), now)
+    counts = {tab: _count(session, open_in(tab), count_cap) for tab in visible_tabs(actor)}
+    total = counts[query.tab] if not query.is_filtered else _count(session, filtered, count_cap)
+    pages = max(1, -(-min(total, count_cap) // per_page))
+    page = query.page if total > count_cap else min(query.page, pages)
+    rows = list(session.scalars(_ordered(filtered, query.sort)
+                                .limit(per_page + 1).offset((page - 1) * per_page)))
+    return InboxPage(replace(query, page=page), rows[:per_page], total, counts, pages, now,
+                     has_next=len(rows) > per_page, cap=count_cap)
 
 
 def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:

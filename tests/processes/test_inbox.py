@@ -249,3 +249,17 @@ def test_postgresql_serves_the_inbox_from_the_open_task_indexes(insurer, db_engi
         definition = cursor.fetchone()[0]
     assert "USING gin" in definition and "gin_trgm_ops" in definition
     assert "WHERE ((status)::text = 'open'::text)" in definition
+
+
+def test_counts_stop_at_the_cap_and_paging_goes_on(insurer) -> None:
+    for n in range(3):
+        _referred(insurer, f"Cap Person {n}", f"CAP{n}")
+    with insurer() as work:
+        first = inbox.inbox(work.session, UW, InboxQuery(tab="groups"), TODAY, per_page=1,
+                            count_cap=2)
+        last = inbox.inbox(work.session, UW, InboxQuery(tab="groups", page=3), TODAY,
+                           per_page=1, count_cap=2)
+    assert (first.counts["groups"], first.count_label(first.counts["groups"])) == (3, "2+")
+    assert not first.total_is_exact and first.has_next and len(first.tasks) == 1
+    assert last.query.page == 3 and len(last.tasks) == 1 and not last.has_next
+    assert {t.id for t in first.tasks} != {t.id for t in last.tasks}
