@@ -174,6 +174,14 @@ class CaseRuntime:
         return {event.name for event in self.workflow.waiting_events()
                 if event.event_type == MessageEventDefinition.__name__}
 
+    def message_catcher(self, name: str) -> str | None:
+        """The element id of the event that would catch message `name` now, if any."""
+        for task in self.workflow.event_manager.tasks.values():
+            definition = task.task_spec.event_definition
+            if isinstance(definition, MessageEventDefinition) and definition.name == name:
+                return str(task.task_spec.bpmn_id)
+        return None
+
     def case_data(self) -> dict[str, Any]:
         """The data a person would call "the case data" now."""
         live = [t for t in self._all_tasks()

@@ -86,13 +86,14 @@ Envelope = tuple[str, str, str, dict[str, Any], str]  # id, name, key, payload, 
 def _deliver(session: Session, case: Case, envelope: Envelope) -> MessageOutcome:
     message_id, name, key, typed, actor = envelope
     loaded = case_store.load(session, case)
+    catcher = loaded.runtime.message_catcher(name)
     try:
         result = loaded.runtime.deliver_message(name, typed)
     except NotWaitingForMessage:
         return _record(session, envelope, NOT_WAITING,
                        f"case {case.id} ({key}) is not waiting for the message '{name}'",
                        case.id)
-    audit.record(session, case, "message_received", actor, None, {
+    audit.record(session, case, "message_received", actor, catcher, {
         "message_id": message_id, "name": name, "key": key, "payload": typed})
     case_store.save(session, loaded, result)
     return _record(session, envelope, DELIVERED, f"delivered to case {case.id}", case.id)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Claim, HumanTask, InboundMessage, Payment, Policy
-from services import messages
+from services import diagrams, history, messages
 from services.errors import InvalidInput
 from tests.support import flows
 from tests.support.applicants import DELIVERY, PREMIUM, applicant
@@ -29,6 +29,11 @@ def send(uow, name: str, key: str, payload: object,  # type: ignore[no-untyped-d
         outcome = messages.receive_message(work.session, name, key, payload, message_id, "bank")
         work.commit()
         return outcome
+
+
+def flows_diagram(uow, case_id: int) -> diagrams.CaseDiagram:  # type: ignore[no-untyped-def]
+    with uow() as work:
+        return diagrams.case_diagram(work.session, case_id)
 
 
 def _key(uow, case_id: int) -> str:  # type: ignore[no-untyped-def]
@@ -58,7 +63,12 @@ def test_bank_payment_books_the_premium_and_cancels_the_clerks_task(insurer) -> 
         Decimal("450.00"), "BANK-77", "2026-11-24")
     received = [e for e in view.events if e.kind == "message_received"]
     assert received[0].payload["message_id"] == "BANK-MSG-1"
-    assert received[0].actor == "bank"
+    assert (received[0].actor, received[0].element_id) == ("bank", "premium_payment_received")
+    lines = [line.text for line in history.describe(view.events, "new_business")]
+    assert any(line.startswith("The message \u201cpremium payment received\u201d about APP-")
+               for line in lines)
+    diagram = flows_diagram(insurer, case_id)
+    assert "premium_payment_received" in diagram.completed
 
 
 def test_the_same_message_twice_changes_nothing(insurer) -> None:
