@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import NotWaitingForMessage, values
@@ -23,7 +24,7 @@ from models import Case, CaseKey, InboundMessage
 
 from . import audit, case_store
 from .cases import get_case
-from .errors import InvalidInput
+from .errors import Conflict, InvalidInput
 from .forms import load_schema, validate_form
 
 MESSAGES_DIR = Path(__file__).resolve().parent.parent / "messages"
@@ -52,13 +53,17 @@ def message_schema(name: str) -> dict[str, Any]:
     return load_schema((MESSAGES_DIR / f"{name}.json").read_text())
 
 
-def find_case_by_key(session: Session, key: str) -> Case | None:
-    """The case a business number belongs to: its own key, or one a handler attached."""
+def find_case_id(session: Session, key: str) -> int | None:
+    """The case a business number belongs to: its own key, or one a handler attached.
+
+    Only the id: the case row is read once, under its lock, so a version that moved on
+    meanwhile is never mistaken for a conflict.
+    """
     case_id = session.scalar(select(CaseKey.case_id).where(CaseKey.key == key))
     if case_id is None:
         case_id = session.scalar(select(Case.id).where(Case.business_key == key)
                                  .order_by(Case.id.desc()).limit(1))
-    return session.get(Case, case_id) if case_id is not None else None
+    return case_id
 
 
 def receive_message(session: Session, name: Any, key: Any, payload: Any,
@@ -69,11 +74,11 @@ def receive_message(session: Session, name: Any, key: Any, payload: Any,
     earlier = session.get(InboundMessage, message_id)
     if earlier is not None:
         return MessageOutcome(earlier, duplicate=True)
-    found = find_case_by_key(session, key)
-    if found is None:
+    case_id = find_case_id(session, key)
+    if case_id is None:
         return _record(session, (message_id, name, key, typed, actor), UNKNOWN_KEY,
                        f"no case has the key {key}", None)
-    case = get_case(session, found.id, for_update=True)  # one delivery per case at a time
+    case = get_case(session, case_id, for_update=True)  # one delivery per case at a time
     earlier = session.get(InboundMessage, message_id, populate_existing=True)
     if earlier is not None:  # the same message won the race while we waited for the lock
         return MessageOutcome(earlier, duplicate=True)
@@ -106,8 +111,12 @@ def _record(session: Session, envelope: Envelope, outcome: str, detail: str,
                              payload=values.to_json_ready(typed), received_at=current_time(),
                              outcome=outcome, detail=detail, case_id=case_id,
                              received_by=actor)
-    session.add(message)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError as error:  # the same id, from another request, a moment earlier
+        raise Conflict(f"the message {message_id} arrived twice at the same moment; send it "
+                       "again to get its outcome") from error
     return MessageOutcome(message, duplicate=False)
 
 

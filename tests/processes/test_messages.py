@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 import pytest
@@ -162,3 +163,29 @@ def test_invalid_payload_is_refused_with_every_field_and_not_recorded(insurer) -
         assert work.session.scalars(select(InboundMessage)).all() == []
     assert [t.element_id for t in flows.show(insurer, case_id).open_tasks] == [
         "record_first_premium"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_same_message_twice_at_once_is_delivered_once(insurer) -> None:
+    case_id = flows.start(insurer, "new_business", applicant())
+    key = _key(insurer, case_id)
+    barrier = threading.Barrier(2)
+    answers: list[tuple[str, bool]] = []
+
+    def deliver() -> None:
+        with insurer() as work:
+            barrier.wait()
+            outcome = messages.receive_message(work.session, "premium_payment_received", key,
+                                               BANK_PAYMENT, "BANK-RACE", "bank")
+            work.commit()
+            answers.append((outcome.message.outcome, outcome.duplicate))
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(answers) == [("delivered", False), ("delivered", True)]
+    with insurer() as work:
+        assert len(work.session.scalars(select(Payment)).all()) == 1
+    assert flows.kinds(flows.show(insurer, case_id)).count("message_received") == 1
