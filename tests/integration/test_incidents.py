@@ -4,26 +4,23 @@ with a reason, from the services, the CLI and the page."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from app import create_app
+from handlers import REGISTRY
 from models import Incident
 from services import history, incidents
 from services.errors import Conflict, InvalidInput
 from tests.support import flows
 from tests.support.auth import csrf_token, signed_in_client
-from tests.support.handlers import FAILING_SYSTEM
 
 
-@pytest.fixture(autouse=True)
-def _failing_system() -> Iterator[None]:
-    FAILING_SYSTEM["fixed"] = False
-    yield
-    FAILING_SYSTEM["fixed"] = False
+def _fix_the_failing_system(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What an admin would do before retrying: the system behind test.fail now accepts."""
+    monkeypatch.setitem(REGISTRY._handlers, "test.fail", lambda ctx, params: {"accepted": True})
 
 
 @pytest.fixture
@@ -70,9 +67,9 @@ def test_retry_before_the_fix_fails_again_as_a_new_incident(deployed) -> None:
     assert [i.status for i in view.incidents] == ["retried", "open"]
 
 
-def test_retry_after_the_fix_moves_the_case_on(deployed) -> None:
+def test_retry_after_the_fix_moves_the_case_on(deployed, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     case_id, incident_id = _stopped_case(deployed)
-    FAILING_SYSTEM["fixed"] = True
+    _fix_the_failing_system(monkeypatch)
     resolution = _retry(deployed, incident_id)
     assert resolution.new_incident is None
     view = flows.show(deployed, case_id)
@@ -143,7 +140,8 @@ def test_page_lists_incidents_for_overseers_only(app: Flask, deployed) -> None: 
     assert signed_in_client(app, "clerk1").get("/incidents").status_code == 403
 
 
-def test_page_retry_and_skip_need_an_admin_and_the_form_token(app: Flask, deployed) -> None:  # type: ignore[no-untyped-def]
+def test_page_retry_and_skip_need_an_admin_and_the_form_token(app: Flask, deployed,  # type: ignore[no-untyped-def]
+                                                              monkeypatch) -> None:
     _, incident_id = _stopped_case(deployed)
     retry = f"/incidents/{incident_id}/retry"
     for username in ("clerk1", "sup1", "aud1"):
@@ -156,7 +154,7 @@ def test_page_retry_and_skip_need_an_admin_and_the_form_token(app: Flask, deploy
     blank = admin.post(f"/incidents/{incident_id}/skip", data={"csrf_token": token,
                                                               "reason": ""})
     assert blank.status_code == 400 and "This field is required." in blank.get_data(True)
-    FAILING_SYSTEM["fixed"] = True
+    _fix_the_failing_system(monkeypatch)
     done = admin.post(retry, data={"csrf_token": token}, follow_redirects=True)
     assert done.status_code == 200
     page = done.get_data(as_text=True)

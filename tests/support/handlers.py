@@ -7,9 +7,6 @@ from typing import Any
 
 from handlers.registry import REGISTRY, HandlerContext, HandlerError
 
-# Flip to True to "fix the cause" of test.fail (tests/integration/test_incidents.py resets it).
-FAILING_SYSTEM = {"fixed": False}
-
 if REGISTRY.get("test.echo") is None:
 
     @REGISTRY.register("test.echo")
@@ -18,8 +15,6 @@ if REGISTRY.get("test.echo") is None:
 
     @REGISTRY.register("test.fail")
     def fail(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
-        if FAILING_SYSTEM["fixed"]:
-            return {"accepted": True}
         raise HandlerError(f"the test system refused: {params.get('reason', 'no reason')}")
 
     @REGISTRY.register("test.crash")
