@@ -109,6 +109,9 @@ def app(database_url: str, deployed) -> Flask:  # type: ignore[no-untyped-def]
 
 def test_cli_lists_retries_and_skips(app: Flask, deployed) -> None:  # type: ignore[no-untyped-def]
     runner = app.test_cli_runner()
+    for command in (["incidents", "list"], ["incidents", "retry"], ["incidents", "skip"]):
+        shown = runner.invoke(args=[*command, "--help"])
+        assert shown.exit_code == 0 and "Usage:" in shown.output
     _, first = _stopped_case(deployed)
     _, second = _stopped_case(deployed)
     listed = json.loads(runner.invoke(args=["incidents", "list", "--json"]).output)
