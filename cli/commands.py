@@ -14,6 +14,7 @@ from services import cases, processes, tasks
 from web.present import case_json, case_view_json, task_json, version_json
 
 from .demo import demo
+from .integration import incidents_group, messages_group
 from .output import emit_json, parse_json_option, table, uow, user_errors
 from .users import users_group
 
@@ -156,5 +157,6 @@ def tasks_complete(task_id: str, data: str, user: str, as_json: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db, processes_group, cases_group, tasks_group, users_group, demo):
+    for group in (db, processes_group, cases_group, tasks_group, users_group, messages_group,
+                  incidents_group, demo):
         app.cli.add_command(group)

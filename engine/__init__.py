@@ -2,12 +2,13 @@
 
 - `discover` / `validate_bundle`: find process files and check them before deploy;
 - `parse_bundle`: a deployed version's files -> a cached `ProcessDefinition`;
-- `CaseRuntime`: start or restore a case, run it, complete user tasks, save it as rows.
+- `CaseRuntime`: start or restore a case, run it, complete user tasks, deliver messages,
+  retry or skip a failed task, save it as rows.
 """
 
 from .bundle import Problem, ProcessBundle, discover, form_path
 from .definitions import ProcessDefinition, parse_bundle, start_role, user_task_names
-from .errors import EngineError, EngineInvariantError, TaskNotReady
+from .errors import EngineError, EngineInvariantError, NotWaitingForMessage, TaskNotReady
 from .runtime import (
     SERIALIZER_VERSION,
     CaseRuntime,
@@ -28,6 +29,7 @@ __all__ = [
     "EngineEvent",
     "EngineInvariantError",
     "IncidentInfo",
+    "NotWaitingForMessage",
     "Problem",
     "ProcessBundle",
     "ProcessDefinition",

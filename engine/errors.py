@@ -11,3 +11,7 @@ class TaskNotReady(EngineError):
 
 class EngineInvariantError(EngineError):
     """The engine reached a state that would silently lose work; refuse to save it."""
+
+
+class NotWaitingForMessage(EngineError):
+    """No part of the case waits for a message of that name right now."""

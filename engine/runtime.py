@@ -11,15 +11,17 @@ from datetime import timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, ExclusiveGateway, InclusiveGateway
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
 from SpiffWorkflow.spiff.specs.defaults import UserTask
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task, TaskState
 
 from . import state
 from .definitions import ProcessDefinition
 from .durations import parse_duration
-from .errors import EngineInvariantError, TaskNotReady
+from .errors import EngineInvariantError, NotWaitingForMessage, TaskNotReady
 from .spiff import (
     InsurflowScriptEngine,
     ServiceInvoker,
@@ -133,10 +135,29 @@ class CaseRuntime:
         return self.run()
 
     def retry_failed_task(self, task_id: str) -> RunResult:
-        task = self._task(task_id)
-        if task is None or task.state != TaskState.ERROR:
-            raise TaskNotReady(f"task {task_id} has not failed")
+        task = self._failed_task(task_id)
         task._set_state(TaskState.READY)
+        return self.run()
+
+    def skip_failed_task(self, task_id: str, reason: str) -> RunResult:
+        """Complete a failed task without running it; its result says it was skipped."""
+        task = self._failed_task(task_id)
+        result_variable = getattr(task.task_spec, "result_variable", None)
+        if result_variable:
+            task.data[result_variable] = {"skipped": True, "reason": reason}
+        task._set_state(TaskState.READY)
+        task.complete()
+        return self.run()
+
+    def deliver_message(self, name: str, payload: dict[str, Any]) -> RunResult:
+        """Hand a message from outside to the event that waits for it, then run on.
+
+        The catching event stores the payload under its message variable (see
+        docs/authoring.md); an interrupting boundary event cancels the task it sits on.
+        """
+        if name not in self.waiting_messages():
+            raise NotWaitingForMessage(f"the case is not waiting for the message '{name}'")
+        self.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=dict(payload)))
         return self.run()
 
     # -- inspection ------------------------------------------------------------------------
@@ -147,6 +168,19 @@ class CaseRuntime:
     def ready_user_tasks(self) -> list[UserTaskInfo]:
         return [self._user_task_info(t) for t in self._all_tasks()
                 if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
+
+    def waiting_messages(self) -> set[str]:
+        """Names of the messages some part of the case waits for right now."""
+        return {event.name for event in self.workflow.waiting_events()
+                if event.event_type == MessageEventDefinition.__name__}
+
+    def message_catcher(self, name: str) -> str | None:
+        """The element id of the event that would catch message `name` now, if any."""
+        for task in self.workflow.event_manager.tasks.values():
+            definition = task.task_spec.event_definition
+            if isinstance(definition, MessageEventDefinition) and definition.name == name:
+                return str(task.task_spec.bpmn_id)
+        return None
 
     def case_data(self) -> dict[str, Any]:
         """The data a person would call "the case data" now."""
@@ -173,6 +207,12 @@ class CaseRuntime:
             if str(task.id) == task_id:
                 return task
         return None
+
+    def _failed_task(self, task_id: str) -> Task:
+        task = self._task(task_id)
+        if task is None or task.state != TaskState.ERROR:
+            raise TaskNotReady(f"task {task_id} has not failed")
+        return task
 
     def _ready_user_task(self, task_id: str) -> Task:
         task = self._task(task_id)

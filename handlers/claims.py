@@ -36,6 +36,15 @@ FRAUD_INDICATORS = (
     "prior_claims",
     "suspicious_documents",
 )
+DOCUMENT_KINDS = (
+    "claim_form",
+    "police_report",
+    "medical_report",
+    "invoice",
+    "photos",
+    "death_certificate",
+    "other",
+)
 APPROVER_ROLES = ("claims_handler", "senior_claims_handler", "claims_manager")
 PAYOUT_METHODS = ("bank_transfer", "cheque")
 CLOSED_STATUSES = ("rejected", "paid")
@@ -155,6 +164,33 @@ def reject_claim(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
         "status": claim.status,
         "rejection_reason": claim.rejection_reason,
     }
+
+
+def _documents(value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, list | tuple) or not value:
+        raise HandlerError("The documents must be a non-empty list.")
+    found = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise HandlerError("Each document must name its kind and reference.")
+        found.append({"kind": one_of(required(item, "kind"), DOCUMENT_KINDS, "document kind"),
+                      "reference": required_text(item, "reference")})
+    return found
+
+
+@handler("claims.record_documents")
+def record_documents(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """File documents that arrived for the claim (from a message); a repeat files nothing twice.
+
+    Params: claim_number, documents ([{"kind", "reference"}]).
+    """
+    claim = get_claim(ctx.session, required(params, "claim_number"))
+    on_file = {(d.get("kind"), d.get("reference")) for d in claim.documents or []}
+    new = [{**d, "received_at": ctx.now.isoformat()} for d in _documents(params.get("documents"))
+           if (d["kind"], d["reference"]) not in on_file]
+    claim.documents = [*(claim.documents or []), *new]  # a new list, so the change is saved
+    return {"claim_number": claim.claim_number, "documents_added": len(new),
+            "documents_on_file": len(claim.documents)}
 
 
 def _fraud_indicators(value: Any) -> list[str]:

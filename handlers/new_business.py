@@ -396,6 +396,7 @@ def issue_policy(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     stmt = select(Policy).where(Policy.application_id == application.id)
     existing = ctx.session.execute(stmt).scalar_one_or_none()
     if existing is not None:
+        ctx.add_correlation_key(existing.policy_number)
         return _issuance_result(existing)
     if application.status != "underwritten" or application.risk_class not in FINAL_DECISIONS[:2]:
         raise HandlerError(
@@ -410,6 +411,7 @@ def issue_policy(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
         .values(policy_id=policy.id)
     )
     application.status = "issued"
+    ctx.add_correlation_key(policy.policy_number)
     return _issuance_result(policy)
 
 

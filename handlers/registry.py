@@ -32,6 +32,7 @@ class HandlerContext:
     business_key: str | None = None
     new_business_key: str | None = field(default=None)
     new_customer_name: str | None = field(default=None)
+    correlation_keys: list[str] = field(default_factory=list)
 
     @property
     def today(self) -> date:
@@ -41,6 +42,11 @@ class HandlerContext:
         """Attach the case to an application, policy or claim number."""
         self.new_business_key = key
         self.business_key = key
+
+    def add_correlation_key(self, key: str) -> None:
+        """Let messages find this case by another business number too (e.g. a policy number)."""
+        if key not in self.correlation_keys:
+            self.correlation_keys.append(key)
 
     def set_customer_name(self, name: str) -> None:
         """Name the customer the case is about, for the inbox and case search."""

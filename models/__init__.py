@@ -13,6 +13,7 @@ from .engine import (
     StoredFile,
     TaskDraft,
 )
+from .messages import CaseKey, InboundMessage
 from .users import SavedFilter, User
 
 __all__ = [
@@ -20,10 +21,12 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Case",
+    "CaseKey",
     "CaseTaskState",
     "Claim",
     "Customer",
     "HumanTask",
+    "InboundMessage",
     "Incident",
     "NumberSequence",
     "Payment",

@@ -95,6 +95,8 @@ class Claim(Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     fraud_indicators: Mapped[list[Any]] = mapped_column(default=list)
     investigation_findings: Mapped[str | None] = mapped_column(Text)
+    # [{"kind": ..., "reference": ..., "received_at": ...}] as filed from messages
+    documents: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     assessed_amount: Mapped[Decimal | None]
     approver_role: Mapped[str | None] = mapped_column(String(64))
     rejection_reason: Mapped[str | None] = mapped_column(Text)

@@ -161,6 +161,9 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+    # open, resolved (a retry got past the task) or skipped (completed without its handler)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditEvent(Base):

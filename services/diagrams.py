@@ -18,7 +18,7 @@ from .errors import NotFound
 
 # History kinds that mean "this element finished"; each carries the element id.
 FINISHED_KINDS = ("task_completed", "service_called", "decision_evaluated", "gateway_passed",
-                  "end_reached")
+                  "message_received", "incident_skipped", "end_reached")
 
 
 @dataclass(frozen=True)

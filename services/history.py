@@ -92,6 +92,20 @@ def _gateway(event: AuditEvent, _roles: dict[str, str], subject: str) -> str:
     return f"At \u201c{where}\u201d the {subject} went on to {' and '.join(taken) or 'no step'}"
 
 
+def _message(event: AuditEvent, _roles: dict[str, str], subject: str) -> str:
+    payload = event.payload
+    name = str(payload.get("name") or "a message").replace("_", " ")
+    return f"The message \u201c{name}\u201d about {payload.get('key')} arrived from " \
+           f"{event.actor} (message id {payload.get('message_id')})"
+
+
+def _incident_action(event: AuditEvent, _roles: dict[str, str], _subject: str) -> str:
+    payload, step = event.payload, event.element_id or "the failed step"
+    if event.kind == "incident_retried":
+        return f"{event.actor} retried {step} after the incident \u201c{payload.get('error')}\u201d"
+    return f"{event.actor} skipped {step} without running it: {payload.get('reason')}"
+
+
 def _simple(template: str) -> Callable[[AuditEvent, dict[str, str], str], str]:
     def describe(event: AuditEvent, _roles: dict[str, str], subject: str) -> str:
         payload = event.payload
@@ -113,6 +127,9 @@ DESCRIBERS: dict[str, Callable[[AuditEvent, dict[str, str], str], str]] = {
     "decision_evaluated": _decision,
     "gateway_passed": _gateway,
     "incident_raised": _simple("The case stopped with an incident at {element}: {message}"),
+    "message_received": _message,
+    "incident_retried": _incident_action,
+    "incident_skipped": _incident_action,
     "end_reached": _simple("The process reached its end: {name}"),
     "case_completed": _simple("The case was completed"),
 }

@@ -11,7 +11,7 @@ from engine.clock import current_time
 from engine.values import dumps
 from handlers import REGISTRY
 from handlers.registry import HandlerContext, HandlerError
-from models import Case
+from models import Case, CaseKey
 
 from . import audit
 
@@ -31,6 +31,9 @@ def make_invoker(session: Session, case: Case):  # type: ignore[no-untyped-def]
             case.business_key = ctx.new_business_key
         if ctx.new_customer_name:
             case.customer_name = ctx.new_customer_name
+        for key in ctx.correlation_keys:
+            if session.get(CaseKey, key) is None:
+                session.add(CaseKey(key=key, case_id=case.id))
         return result
 
     return invoke

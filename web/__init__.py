@@ -16,6 +16,7 @@ from .current_user import current_user
 from .diagrams import diagram_pages
 from .errors import register_error_handlers
 from .inbox import inbox_pages
+from .incidents import incident_pages
 from .pages import pages
 from .start_pages import start_pages
 from .task_pages import task_pages
@@ -34,7 +35,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(diagram_pages)
     app.register_blueprint(vendor_assets)
-    for blueprint in (inbox_pages, task_pages, start_pages):
+    for blueprint in (inbox_pages, task_pages, start_pages, incident_pages):
         app.register_blueprint(blueprint)
     app.context_processor(_template_globals)
     register_error_handlers(app)

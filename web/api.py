@@ -11,12 +11,12 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from services import cases, tasks
+from services import cases, messages, tasks
 from services.errors import InvalidInput
 
 from .csrf import UNSAFE_METHODS, require_token
 from .current_user import CurrentUser, current_user
-from .present import case_json, case_view_json, task_json
+from .present import case_json, case_view_json, message_json, task_json
 from .uow import unit_of_work
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -97,3 +97,22 @@ def complete_task(task_id: str) -> Response:
                                   _signed_in().roles)
         uow.commit()
         return jsonify(task_json(task))
+
+
+# A refused message is still recorded (and committed); its answer is an error all the same.
+MESSAGE_STATUS = {messages.DELIVERED: 200, messages.UNKNOWN_KEY: 404, messages.NOT_WAITING: 409}
+
+
+@api.post("/messages")
+def receive_message() -> tuple[Response, int]:
+    body = _body()
+    with unit_of_work() as uow:
+        outcome = messages.receive_message(uow.session, body.get("name"), body.get("key"),
+                                           body.get("payload"), body.get("id"),
+                                           _signed_in().username)
+        uow.commit()
+        shown = message_json(outcome)
+    status = MESSAGE_STATUS[shown["outcome"]]
+    if status != 200:
+        return jsonify({"error": {"message": shown["detail"]}, **shown}), status
+    return jsonify(shown), status

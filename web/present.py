@@ -8,6 +8,7 @@ from typing import Any
 from engine import values
 from models import AuditEvent, Case, HumanTask, Incident, ProcessVersion
 from services.cases import CaseView
+from services.messages import MessageOutcome
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -31,7 +32,17 @@ def event_json(event: AuditEvent) -> dict[str, Any]:
 def incident_json(incident: Incident) -> dict[str, Any]:
     return {"id": incident.id, "element_id": incident.element_id, "status": incident.status,
             "error_type": incident.error_type, "message": incident.message,
-            "created_at": _iso(incident.created_at)}
+            "created_at": _iso(incident.created_at), "case_id": incident.case_id,
+            "task_id": incident.task_id, "resolved_at": _iso(incident.resolved_at),
+            "resolved_by": incident.resolved_by, "resolution_note": incident.resolution_note}
+
+
+def message_json(outcome: MessageOutcome) -> dict[str, Any]:
+    message = outcome.message
+    return {"id": message.id, "name": message.name, "key": message.key,
+            "outcome": message.outcome, "detail": message.detail, "case_id": message.case_id,
+            "duplicate": outcome.duplicate, "received_at": _iso(message.received_at),
+            "payload": values.to_display(values.from_json_ready(message.payload))}
 
 
 def case_json(case: Case) -> dict[str, Any]:

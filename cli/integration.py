@@ -1,0 +1,100 @@
+"""`insurflow messages` and `insurflow incidents`: what comes from outside and what got stuck."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from services import incidents, messages
+from services.incidents import Resolution
+from web.present import incident_json, message_json
+
+from .output import emit_json, parse_json_option, table, uow, user_errors
+
+json_flag = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+user_option = click.option("--user", default="cli", show_default=True,
+                           help="Who acts (audited).")
+
+
+@click.group("messages", cls=AppGroup, help="Send messages from outside to waiting cases.")
+def messages_group() -> None:
+    pass
+
+
+@messages_group.command("send", help="Send message NAME about business number KEY; exit 1 "
+                        "when no case takes it (unknown key, or not waiting).")
+@click.argument("name")
+@click.option("--key", required=True, help="Application, policy or claim number.")
+@click.option("--payload", default="{}", help="The message payload as a JSON object.")
+@click.option("--id", "message_id", help="The sender's message id (repeats change nothing).")
+@user_option
+@json_flag
+def messages_send(name: str, key: str, payload: str, message_id: str | None, user: str,
+                  as_json: bool) -> None:
+    data = parse_json_option(payload, "--payload")
+    with user_errors(), uow() as work:
+        outcome = messages.receive_message(work.session, name, key, data, message_id, user)
+        work.commit()
+        shown = message_json(outcome)
+    if as_json:
+        emit_json(shown)
+    else:
+        again = " (already received: nothing changed)" if shown["duplicate"] else ""
+        click.echo(f"message {shown['id']}: {shown['outcome']}, {shown['detail']}{again}",
+                   err=not outcome.delivered)
+    if not outcome.delivered:
+        sys.exit(1)
+
+
+@click.group("incidents", cls=AppGroup, help="Open incidents: list, retry or skip them.")
+def incidents_group() -> None:
+    pass
+
+
+@incidents_group.command("list", help="Open incidents, oldest first.")
+@json_flag
+def incidents_list(as_json: bool) -> None:
+    with uow() as work:
+        rows = [{**incident_json(row.incident), "business_key": row.case.business_key}
+                for row in incidents.list_open_incidents(work.session)]
+    emit_json(rows) if as_json else table(rows, ["id", "case_id", "business_key", "element_id",
+                                                 "message", "created_at"])
+
+
+@incidents_group.command("retry", help="Run the failed step of incident ID again.")
+@click.argument("incident_id", type=int)
+@user_option
+@json_flag
+def incidents_retry(incident_id: int, user: str, as_json: bool) -> None:
+    with user_errors(), uow() as work:
+        resolution = incidents.retry_incident(work.session, incident_id, user)
+        work.commit()
+        _report(resolution, as_json)
+
+
+@incidents_group.command("skip", help="Complete the failed step of incident ID without "
+                         "running it; the reason is kept in the case history.")
+@click.argument("incident_id", type=int)
+@click.option("--reason", required=True, help="Why the step may be skipped.")
+@user_option
+@json_flag
+def incidents_skip(incident_id: int, reason: str, user: str, as_json: bool) -> None:
+    with user_errors(), uow() as work:
+        resolution = incidents.skip_incident(work.session, incident_id, reason, user)
+        work.commit()
+        _report(resolution, as_json)
+
+
+def _report(resolution: Resolution, as_json: bool) -> None:
+    again = resolution.new_incident
+    if as_json:
+        emit_json({"incident": incident_json(resolution.incident),
+                   "case": {"id": resolution.case.id, "status": resolution.case.status},
+                   "new_incident": incident_json(again) if again else None})
+        return
+    click.echo(f"incident {resolution.incident.id} {resolution.incident.status}; case "
+               f"{resolution.case.id} is {resolution.case.status}")
+    if again:
+        click.echo(f"the step failed again: incident {again.id}: {again.message}")

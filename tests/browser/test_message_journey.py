@@ -1,0 +1,53 @@
+"""A premium paid at the bank: the bank's message over real HTTP moves the case on, and the
+case page shows the message in the history and the message event done on the diagram."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import UTC, datetime
+
+from playwright.sync_api import Page, expect
+
+from cli.demo import demo_password
+from tests.support import flows
+from tests.support.applicants import applicant
+from tests.support.browser import LiveServer, Screenshot, sign_in, unique_token
+
+TODAY = datetime.now(UTC).date().isoformat()
+
+
+def test_bank_message_books_the_premium_and_shows_on_the_case(
+        page: Page, live_server: LiveServer, screenshot: Screenshot) -> None:
+    token = unique_token()
+    case_id = flows.start(live_server.uow, "new_business", applicant(
+        full_name=f"Bank Payer {token}", id_number=f"ID-{token}"))
+    key = flows.show(live_server.uow, case_id).case.business_key
+    credentials = base64.b64encode(f"fin1:{demo_password('fin1')}".encode()).decode()
+    answer = page.request.post(f"{live_server.url}/api/v1/messages", headers={
+        "Authorization": f"Basic {credentials}", "Content-Type": "application/json"},
+        data=json.dumps({
+            "name": "premium_payment_received", "key": key, "id": f"BANK-{token}",
+            "payload": {"method": "bank_transfer", "amount": "450.00", "paid_on": TODAY,
+                        "reference": f"TRX-{token}"}}),
+        fail_on_status_code=False)
+    assert answer.status == 200, answer.text()
+    assert answer.json()["case_id"] == case_id
+
+    sign_in(page, live_server.url, "clerk1")
+    page.goto(f"{live_server.url}/cases/{case_id}")
+    history = page.locator("#case-history")
+    expect(history).to_contain_text(
+        f"The message \u201cpremium payment received\u201d about {key} arrived from fin1")
+    expect(history).to_contain_text("The system ran payments.record_premium")
+    expect(page.locator("main")).to_contain_text("Deliver policy")
+    canvas = page.locator(".case-diagram__canvas")
+    expect(page.locator(".case-diagram")).to_have_class(re.compile(r"\bis-drawn\b"))
+    expect(canvas.locator('g.djs-element[data-element-id="premium_payment_received"]')) \
+        .to_have_class(re.compile(r"\bstep-done\b"))
+    expect(canvas.locator('g.djs-element[data-element-id="deliver_policy"]')) \
+        .to_have_class(re.compile(r"\bstep-current\b"))
+    expect(canvas.locator('g.djs-element[data-element-id="signed_receipt_received"]')) \
+        .to_be_attached()
+    screenshot("case-paid-by-bank-message")

@@ -1,0 +1,134 @@
+"""POST /api/v1/messages and `insurflow messages send` on the real processes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app import create_app
+from engine.clock import set_clock
+from handlers import ensure_products
+from models import InboundMessage
+from tests.processes.conftest import TODAY
+from tests.support import flows
+from tests.support.applicants import applicant
+from tests.support.auth import api_client, signed_in_client
+
+PAYMENT = {"method": "online", "amount": "450.00", "paid_on": "2026-11-25", "reference": "PSP-1"}
+
+
+@pytest.fixture
+def app(database_url: str, uow) -> Flask:  # type: ignore[no-untyped-def]
+    set_clock(lambda: TODAY)
+    flows.deploy(uow)
+    with uow() as work:
+        ensure_products(work.session)
+        work.commit()
+    return create_app({"DATABASE_URL": database_url, "TESTING": True})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return api_client(app, "fin1")
+
+
+def _waiting_for_premium(uow) -> str:  # type: ignore[no-untyped-def]
+    case_id = flows.start(uow, "new_business", applicant())
+    key = flows.show(uow, case_id).case.business_key
+    assert key is not None
+    return key
+
+
+def _send(client: FlaskClient, key: str, message_id: str | None = None,
+          payload: object = None, name: str = "premium_payment_received"):  # type: ignore[no-untyped-def]
+    body = {"name": name, "key": key, "payload": PAYMENT if payload is None else payload}
+    if message_id:
+        body["id"] = message_id
+    return client.post("/api/v1/messages", json=body)
+
+
+def test_delivered_then_duplicate(client: FlaskClient, uow) -> None:  # type: ignore[no-untyped-def]
+    key = _waiting_for_premium(uow)
+    first = _send(client, key.lower(), "PSP-MSG-1")
+    assert first.status_code == 200, first.get_json()
+    shown = first.get_json()
+    assert (shown["outcome"], shown["duplicate"], shown["key"]) == ("delivered", False, key)
+    assert shown["payload"]["amount"] == "450.00"
+    case = client.get(f"/api/v1/cases/{shown['case_id']}").get_json()
+    assert [t["element_id"] for t in case["open_tasks"]] == ["deliver_policy"]
+    again = _send(client, key, "PSP-MSG-1")
+    assert again.status_code == 200
+    assert again.get_json()["duplicate"] is True and again.get_json()["outcome"] == "delivered"
+    assert len(client.get(f"/api/v1/cases/{shown['case_id']}").get_json()["events"]) == \
+        len(case["events"])
+
+
+def test_unknown_key_is_404_and_recorded(client: FlaskClient, uow) -> None:  # type: ignore[no-untyped-def]
+    response = _send(client, "APP-424242", "PSP-MSG-404")
+    assert response.status_code == 404
+    body = response.get_json()
+    assert "no case has the key APP-424242" in body["error"]["message"]
+    assert body["outcome"] == "unknown_key" and body["id"] == "PSP-MSG-404"
+    repeated = _send(client, "APP-424242", "PSP-MSG-404")
+    assert repeated.status_code == 404 and repeated.get_json()["duplicate"] is True
+    with uow() as work:
+        stored = work.session.get(InboundMessage, "PSP-MSG-404")
+        assert stored is not None and stored.received_by == "fin1"
+
+
+def test_case_not_waiting_is_409_and_recorded(client: FlaskClient, uow) -> None:  # type: ignore[no-untyped-def]
+    key = _waiting_for_premium(uow)
+    response = _send(client, key, "RCPT-MSG-1", name="signed_delivery_receipt_received",
+                     payload={"receipt_signed_on": "2026-11-25", "signed_by": "Mei Lin",
+                              "receipt_reference": "R-1"})
+    assert response.status_code == 409
+    assert response.get_json()["outcome"] == "not_waiting"
+    assert "not waiting for the message" in response.get_json()["error"]["message"]
+    with uow() as work:
+        assert work.session.get(InboundMessage, "RCPT-MSG-1") is not None
+
+
+def test_invalid_payload_is_400_with_fields_and_not_recorded(client: FlaskClient, uow) -> None:  # type: ignore[no-untyped-def]
+    key = _waiting_for_premium(uow)
+    response = _send(client, key, "BAD-1", payload={"method": "online", "amount": "a lot",
+                                                    "paid_on": "yesterday", "tip": "1"})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["fields"] == {
+        "amount": ["Enter an amount such as 1250.00."], "paid_on": ["Enter a date as YYYY-MM-DD."],
+        "tip": ["This field is not part of the form."]}
+    missing = client.post("/api/v1/messages", json={"payload": {}})
+    assert set(missing.get_json()["error"]["fields"]) == {"name", "key"}
+    with uow() as work:
+        assert work.session.scalars(select(InboundMessage)).all() == []
+
+
+def test_messages_need_a_user_who_may_write(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
+    key = _waiting_for_premium(uow)
+    assert app.test_client().post("/api/v1/messages", json={}).status_code == 401
+    assert _send(api_client(app, "aud1"), key).status_code == 403
+    session_client = signed_in_client(app, "fin1")
+    assert _send(session_client, key).status_code == 400  # browser session without CSRF header
+
+
+def test_cli_send(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
+    key = _waiting_for_premium(uow)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["messages", "send", "--help"]).exit_code == 0
+    sent = runner.invoke(args=["messages", "send", "premium_payment_received", "--key", key,
+                               "--payload", json.dumps(PAYMENT), "--id", "CLI-1", "--json"])
+    assert sent.exit_code == 0, sent.output
+    assert json.loads(sent.output)["outcome"] == "delivered"
+    again = runner.invoke(args=["messages", "send", "premium_payment_received", "--key", key,
+                                "--payload", json.dumps(PAYMENT), "--id", "CLI-1"])
+    assert again.exit_code == 0 and "already received" in again.output
+    unknown = runner.invoke(args=["messages", "send", "premium_payment_received", "--key",
+                                  "APP-999", "--payload", json.dumps(PAYMENT)])
+    assert unknown.exit_code == 1 and "no case has the key APP-999" in unknown.output
+    bad = runner.invoke(args=["messages", "send", "premium_payment_received", "--key", key,
+                              "--payload", '{"method": "cash"}'])
+    assert bad.exit_code == 1 and "method: Choose one of" in bad.output
+    assert "Traceback" not in bad.output
