@@ -6,8 +6,9 @@ incidents, completion); the service layer turns them into audit rows in the same
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, ExclusiveGateway, InclusiveGateway
@@ -17,17 +18,21 @@ from SpiffWorkflow.spiff.specs.defaults import UserTask
 from SpiffWorkflow.task import Task, TaskState
 
 from . import state
+from .clock import current_time
 from .definitions import ProcessDefinition
 from .durations import parse_duration
 from .errors import EngineInvariantError, TaskNotReady
+from .retries import NO_RETRY, RetryPolicy, retry_policy
 from .spiff import (
     InsurflowScriptEngine,
+    InsurflowServiceTask,
     ServiceInvoker,
     ServiceTaskFailed,
     make_serializer,
     spec_extensions,
     spec_properties,
 )
+from .timers import timer_due_at
 from .validation import role_for_lane
 
 PRUNE_EVERY_WAVES = 25
@@ -100,11 +105,16 @@ class CaseRuntime:
 
     # -- running -------------------------------------------------------------------------
 
-    def run(self) -> RunResult:
-        """Run engine tasks until every branch waits for a person or an event."""
+    def run(self, first: Callable[[], None] | None = None) -> RunResult:
+        """Run engine tasks until every branch waits for a person, an event or a worker.
+
+        `first`: an action to take before the engine steps (a failure there is an incident too).
+        """
         self._events = []
         incident = None
         try:
+            if first is not None:
+                first()
             self._run_waves()
         except Exception as exc:  # noqa: BLE001 - any task failure becomes an incident
             incident = self._incident_from(exc)
@@ -137,7 +147,25 @@ class CaseRuntime:
         if task is None or task.state != TaskState.ERROR:
             raise TaskNotReady(f"task {task_id} has not failed")
         task._set_state(TaskState.READY)
-        return self.run()
+        return self.run(task.run)  # run it directly: a background task is never auto-run
+
+    def run_background_task(self, task_id: str) -> RunResult:
+        task = self._task(task_id)
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(f"task {task_id} is not a background task waiting to run")
+        return self.run(task.run)
+
+    def fire_due_timers(self) -> RunResult:
+        """Let every timer that is due fire and move the case on; records `timer_fired`."""
+        now = current_time()
+        due = [(t, at) for t in self._all_tasks() if t.state == TaskState.WAITING
+               and (at := timer_due_at(t)) is not None and at <= now]
+        result = self.run(self.workflow.refresh_timers)
+        fired = [EngineEvent("timer_fired", t.task_spec.bpmn_id, {
+            "name": t.task_spec.bpmn_name, "due_at": at.isoformat(), "fired_at": now.isoformat()})
+            for t, at in due if t.state != TaskState.WAITING]
+        result.events[:0] = fired
+        return result
 
     # -- inspection ------------------------------------------------------------------------
 
@@ -147,6 +175,25 @@ class CaseRuntime:
     def ready_user_tasks(self) -> list[UserTaskInfo]:
         return [self._user_task_info(t) for t in self._all_tasks()
                 if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
+
+    def next_timer_due(self) -> datetime | None:
+        """The earliest due time of the timers the case waits on (None: no timer)."""
+        times = [at for t in self._all_tasks() if t.state == TaskState.WAITING
+                 and (at := timer_due_at(t)) is not None]
+        return min(times, default=None)
+
+    def background_tasks(self) -> list[tuple[str, str]]:
+        """(task id, element id) of background service tasks waiting for a worker."""
+        return [(str(t.id), t.task_spec.bpmn_id) for t in self._all_tasks()
+                if t.state == TaskState.READY and t.task_spec.manual
+                and not isinstance(t.task_spec, UserTask)]
+
+    def retry_policy(self, element_id: str) -> RetryPolicy:
+        """Service tasks retry (BPMN properties); a failing script or decision does not."""
+        spec = self.definition.spec.task_specs.get(element_id)
+        for sub in self.definition.subprocess_specs.values():
+            spec = spec or sub.task_specs.get(element_id)
+        return retry_policy(spec) if isinstance(spec, InsurflowServiceTask) else NO_RETRY
 
     def case_data(self) -> dict[str, Any]:
         """The data a person would call "the case data" now."""

@@ -13,6 +13,7 @@ from .engine import (
     StoredFile,
     TaskDraft,
 )
+from .jobs import Job, WorkerHeartbeat
 from .users import SavedFilter, User
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Customer",
     "HumanTask",
     "Incident",
+    "Job",
     "NumberSequence",
     "Payment",
     "Policy",
@@ -34,5 +36,6 @@ __all__ = [
     "StoredFile",
     "TaskDraft",
     "User",
+    "WorkerHeartbeat",
     "utcnow",
 ]

@@ -59,6 +59,8 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # When the earliest timer the case waits on is due (from the engine, set on every save).
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
 
     __mapper_args__ = {"version_id_col": version_id}
 
@@ -161,6 +163,9 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+    # how many times the service task ran before the case stopped, and when it last ran
+    attempts: Mapped[int] = mapped_column(default=1)
+    last_attempt_at: Mapped[datetime | None]
 
 
 class AuditEvent(Base):
