@@ -51,7 +51,10 @@ def _step(loaded: case_store.LoadedCase, job: Job) -> tuple[RunResult, int]:
     if job.kind == "service" and job.task_id:
         return runtime.run_background_task(job.task_id), 1
     if job.kind == "retry" and job.task_id:
-        return runtime.retry_failed_task(job.task_id), job.attempts + 1
+        result = runtime.retry_failed_task(job.task_id)
+        # a later task failing for the first time starts its own count
+        same_task = result.incident is not None and result.incident.task_id == job.task_id
+        return result, job.attempts + 1 if same_task else 1
     raise TaskNotReady(f"job {job.id}: unknown kind {job.kind!r}")
 
 
