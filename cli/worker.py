@@ -31,7 +31,8 @@ from .output import emit_json, table, uow
 @with_appcontext
 def worker_command(worker_id: str | None, once: bool, max_jobs: int | None, lease: float,
                    batch: int) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("insurflow").setLevel(logging.INFO)  # not SpiffWorkflow's task chatter
     options = WorkerOptions(lease=timedelta(seconds=lease), batch=batch, once=once,
                             max_jobs=max_jobs)
     if worker_id:

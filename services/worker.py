@@ -138,10 +138,11 @@ def postgres_waiter(engine: Engine) -> Callable[[float], None]:
     """Wait up to `timeout` seconds, returning early when a job is queued (LISTEN/NOTIFY)."""
     raw = engine.raw_connection()
     connection: Any = raw.driver_connection
+    raw.detach()  # ours alone: autocommit must never leak back into the pool's sessions
     connection.autocommit = True
     connection.execute(f"LISTEN {jobs.NOTIFY_CHANNEL}")
 
-    def wait(timeout: float) -> None:
+    def wait(timeout: float, _keep: Any = raw) -> None:
         if timeout <= 0:
             return
         for _ in connection.notifies(timeout=timeout, stop_after=1):
