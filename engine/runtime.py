@@ -19,6 +19,7 @@ from SpiffWorkflow.task import Task, TaskState
 
 from . import state
 from .clock import current_time
+from .decisions import decision_inputs
 from .definitions import ProcessDefinition
 from .durations import parse_duration
 from .errors import EngineInvariantError, TaskNotReady
@@ -129,12 +130,17 @@ class CaseRuntime:
     def _run_waves(self) -> None:
         waves = 0
         # SpiffWorkflow's do_engine_steps() is this loop; we prune between waves so the tree
-        # never approaches the iterator's depth limit of 1000.
-        while self.workflow._do_engine_steps(self._will_complete, self._did_complete):
-            waves += 1
-            if waves % PRUNE_EVERY_WAVES == 0:
-                state.prune(self.workflow)
-        self.workflow.refresh_timers()
+        # never approaches the iterator's depth limit of 1000. A timer already due (PT0S, a
+        # date in the past) fires on refresh and makes engine tasks ready: run those too.
+        while True:
+            while self.workflow._do_engine_steps(self._will_complete, self._did_complete):
+                waves += 1
+                if waves % PRUNE_EVERY_WAVES == 0:
+                    state.prune(self.workflow)
+            self.workflow.refresh_timers()
+            if not any(t.state == TaskState.READY and not t.task_spec.manual
+                       for t in self._all_tasks()):
+                return
 
     def complete_user_task(self, task_id: str, data: dict[str, Any]) -> RunResult:
         task = self._ready_user_task(task_id)
@@ -254,7 +260,7 @@ class CaseRuntime:
     def _will_complete(self, task: Task) -> None:
         spec = task.task_spec
         if isinstance(spec, BusinessRuleTaskMixin):
-            self._pending_decision = _decision_inputs(task)
+            self._pending_decision = decision_inputs(task)
 
     def _did_complete(self, task: Task) -> None:
         spec = task.task_spec
@@ -306,22 +312,3 @@ class CaseRuntime:
                 raise EngineInvariantError(
                     f"the case reached its end while {len(open_tasks)} task(s) were still open")
 
-
-def _decision_inputs(task: Task) -> dict[str, Any]:
-    engine = task.task_spec.dmnEngine
-    table = engine.decision_table
-    script_engine = task.workflow.script_engine
-    inputs = {}
-    for column in table.inputs:
-        label = column.label or column.name or column.expression
-        try:
-            inputs[label] = script_engine.evaluate(task, column.expression)
-        except Exception:  # noqa: BLE001 - the real evaluation will raise the incident
-            inputs[label] = None
-    try:
-        matched = [{"row": r.row_number, "rule_id": r.id, "description": r.description}
-                   for r in engine.decide(task)]
-    except Exception:  # noqa: BLE001
-        matched = []
-    return {"decision_id": table.id, "decision_name": table.name, "inputs": inputs,
-            "matched_rules": matched}
