@@ -133,6 +133,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--timers", type=int, default=10_000)
+    parser.add_argument("--light-timers", type=int, default=2_000,
+                        help="a second lateness run, at a load the workers can keep up with")
     parser.add_argument("--postgres", default=PG_DEFAULT)
     args = parser.parse_args()
     one = throughput(args.postgres, args.jobs, 1)
@@ -143,6 +145,8 @@ def main() -> None:
         "cpu_cores": os.cpu_count(),
     }
     figures["timers"] = lateness(args.postgres, args.timers, 2)
+    if args.light_timers:
+        figures["timers_light"] = lateness(args.postgres, args.light_timers, 2)
     print(json.dumps(figures, indent=2))
 
 
