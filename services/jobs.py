@@ -33,11 +33,13 @@ def enqueue(session: Session, kind: str, case_id: int, due_at: datetime, *,
 
 
 def _notify(session: Session) -> None:
-    """On PostgreSQL, wake listening workers when this transaction commits."""
+    """On PostgreSQL, wake listening workers when this transaction commits (once each)."""
+    session.connection()  # begins the transaction, so it can be told apart from the last
+    transaction = session.get_transaction()
     if session.get_bind().dialect.name == "postgresql" and \
-            not session.info.get("insurflow.jobs.notified"):
+            session.info.get("insurflow.jobs.notified") is not transaction:
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
-        session.info["insurflow.jobs.notified"] = True
+        session.info["insurflow.jobs.notified"] = transaction
 
 
 def sync_case_jobs(session: Session, case: Case, next_due: datetime | None,
