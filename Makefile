@@ -8,7 +8,7 @@ NPM ?= npm
 # npm ci rewrites this file, so its age says whether node_modules matches package-lock.json.
 VIEWER_STAMP := node_modules/.package-lock.json
 
-.PHONY: run test install lint test-fast browser bench bench-inbox clean
+.PHONY: run test install lint test-fast browser bench bench-inbox bench-jobs clean
 
 $(BIN)/insurflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ bench: install
 ## bench-inbox: the clerks' inbox and task completion over HTTP, 100k open + 1M done tasks
 bench-inbox: install
 	$(BIN)/python bench/bench_inbox.py
+
+## bench-jobs: worker throughput (one and two workers) and timer lateness on PostgreSQL
+bench-jobs: install
+	$(BIN)/python bench/bench_jobs.py
 
 clean:
 	rm -rf $(VENV) node_modules insurflow.db .pytest_cache .mypy_cache .ruff_cache test-artifacts

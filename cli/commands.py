@@ -17,6 +17,7 @@ from .demo import demo
 from .integration import incidents_group, messages_group
 from .output import emit_json, parse_json_option, table, uow, user_errors
 from .users import users_group
+from .worker import jobs_group, worker_command
 
 ROOT = Path(__file__).resolve().parent.parent
 json_flag = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
@@ -158,5 +159,5 @@ def tasks_complete(task_id: str, data: str, user: str, as_json: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     for group in (db, processes_group, cases_group, tasks_group, users_group, messages_group,
-                  incidents_group, demo):
+                  incidents_group, demo, worker_command, jobs_group):
         app.cli.add_command(group)

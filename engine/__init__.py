@@ -9,6 +9,7 @@
 from .bundle import Problem, ProcessBundle, discover, form_path
 from .definitions import ProcessDefinition, parse_bundle, start_role, user_task_names
 from .errors import EngineError, EngineInvariantError, NotWaitingForMessage, TaskNotReady
+from .retries import RetryPolicy
 from .runtime import (
     SERIALIZER_VERSION,
     CaseRuntime,
@@ -33,6 +34,7 @@ __all__ = [
     "Problem",
     "ProcessBundle",
     "ProcessDefinition",
+    "RetryPolicy",
     "RunResult",
     "ServiceTaskFailed",
     "TaskNotReady",

@@ -9,6 +9,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
 from .bundle import ProcessBundle
+from .retries import mark_background_tasks
 from .spiff import InsurflowParser, spec_properties
 from .validation import role_for_lane
 from .xml import parse_xml
@@ -45,11 +46,15 @@ def parse_bundle(bundle: ProcessBundle) -> ProcessDefinition:
         parser.add_dmn_xml(parse_xml(text), filename=path)
     parser.add_bpmn_xml(parse_xml(bundle.files[bundle.bpmn_path]), filename=bundle.bpmn_path)
     spec = parser.get_spec(bundle.process_id)
+    subprocess_specs = parser.get_subprocess_specs(bundle.process_id)
+    mark_background_tasks(spec.task_specs)
+    for sub_spec in subprocess_specs.values():
+        mark_background_tasks(sub_spec.task_specs)
     definition = ProcessDefinition(
         process_id=bundle.process_id,
         content_hash=key,
         spec=spec,
-        subprocess_specs=parser.get_subprocess_specs(bundle.process_id),
+        subprocess_specs=subprocess_specs,
         start_form_key=_start_form_key(spec),
         files=dict(bundle.files),
     )

@@ -6,8 +6,9 @@ incidents, completion); the service layer turns them into audit rows in the same
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, ExclusiveGateway, InclusiveGateway
@@ -19,17 +20,22 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task, TaskState
 
 from . import state
+from .clock import current_time
+from .decisions import decision_inputs
 from .definitions import ProcessDefinition
 from .durations import parse_duration
 from .errors import EngineInvariantError, NotWaitingForMessage, TaskNotReady
+from .retries import NO_RETRY, RetryPolicy, retry_policy
 from .spiff import (
     InsurflowScriptEngine,
+    InsurflowServiceTask,
     ServiceInvoker,
     ServiceTaskFailed,
     make_serializer,
     spec_extensions,
     spec_properties,
 )
+from .timers import timer_due_at
 from .validation import role_for_lane
 
 PRUNE_EVERY_WAVES = 25
@@ -102,11 +108,16 @@ class CaseRuntime:
 
     # -- running -------------------------------------------------------------------------
 
-    def run(self) -> RunResult:
-        """Run engine tasks until every branch waits for a person or an event."""
+    def run(self, first: Callable[[], None] | None = None) -> RunResult:
+        """Run engine tasks until every branch waits for a person, an event or a worker.
+
+        `first`: an action to take before the engine steps (a failure there is an incident too).
+        """
         self._events = []
         incident = None
         try:
+            if first is not None:
+                first()
             self._run_waves()
         except Exception as exc:  # noqa: BLE001 - any task failure becomes an incident
             incident = self._incident_from(exc)
@@ -121,12 +132,17 @@ class CaseRuntime:
     def _run_waves(self) -> None:
         waves = 0
         # SpiffWorkflow's do_engine_steps() is this loop; we prune between waves so the tree
-        # never approaches the iterator's depth limit of 1000.
-        while self.workflow._do_engine_steps(self._will_complete, self._did_complete):
-            waves += 1
-            if waves % PRUNE_EVERY_WAVES == 0:
-                state.prune(self.workflow)
-        self.workflow.refresh_timers()
+        # never approaches the iterator's depth limit of 1000. A timer already due (PT0S, a
+        # date in the past) fires on refresh and makes engine tasks ready: run those too.
+        while True:
+            while self.workflow._do_engine_steps(self._will_complete, self._did_complete):
+                waves += 1
+                if waves % PRUNE_EVERY_WAVES == 0:
+                    state.prune(self.workflow)
+            self.workflow.refresh_timers()
+            if not any(t.state == TaskState.READY and not t.task_spec.manual
+                       for t in self._all_tasks()):
+                return
 
     def complete_user_task(self, task_id: str, data: dict[str, Any]) -> RunResult:
         task = self._ready_user_task(task_id)
@@ -137,7 +153,25 @@ class CaseRuntime:
     def retry_failed_task(self, task_id: str) -> RunResult:
         task = self._failed_task(task_id)
         task._set_state(TaskState.READY)
-        return self.run()
+        return self.run(task.run)  # run it directly: a background task is never auto-run
+
+    def run_background_task(self, task_id: str) -> RunResult:
+        task = self._task(task_id)
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(f"task {task_id} is not a background task waiting to run")
+        return self.run(task.run)
+
+    def fire_due_timers(self) -> RunResult:
+        """Let every timer that is due fire and move the case on; records `timer_fired`."""
+        now = current_time()
+        due = [(t, at) for t in self._all_tasks() if t.state == TaskState.WAITING
+               and (at := timer_due_at(t)) is not None and at <= now]
+        result = self.run(self.workflow.refresh_timers)
+        fired = [EngineEvent("timer_fired", t.task_spec.bpmn_id, {
+            "name": t.task_spec.bpmn_name, "due_at": at.isoformat(), "fired_at": now.isoformat()})
+            for t, at in due if t.state != TaskState.WAITING]
+        result.events[:0] = fired
+        return result
 
     def skip_failed_task(self, task_id: str, reason: str) -> RunResult:
         """Complete a failed task without running it; its result says it was skipped."""
@@ -181,6 +215,25 @@ class CaseRuntime:
             if isinstance(definition, MessageEventDefinition) and definition.name == name:
                 return str(task.task_spec.bpmn_id)
         return None
+
+    def next_timer_due(self) -> datetime | None:
+        """The earliest due time of the timers the case waits on (None: no timer)."""
+        times = [at for t in self._all_tasks() if t.state == TaskState.WAITING
+                 and (at := timer_due_at(t)) is not None]
+        return min(times, default=None)
+
+    def background_tasks(self) -> list[tuple[str, str]]:
+        """(task id, element id) of background service tasks waiting for a worker."""
+        return [(str(t.id), t.task_spec.bpmn_id) for t in self._all_tasks()
+                if t.state == TaskState.READY and t.task_spec.manual
+                and not isinstance(t.task_spec, UserTask)]
+
+    def retry_policy(self, element_id: str) -> RetryPolicy:
+        """Service tasks retry (BPMN properties); a failing script or decision does not."""
+        spec = self.definition.spec.task_specs.get(element_id)
+        for sub in self.definition.subprocess_specs.values():
+            spec = spec or sub.task_specs.get(element_id)
+        return retry_policy(spec) if isinstance(spec, InsurflowServiceTask) else NO_RETRY
 
     def case_data(self) -> dict[str, Any]:
         """The data a person would call "the case data" now."""
@@ -248,7 +301,7 @@ class CaseRuntime:
     def _will_complete(self, task: Task) -> None:
         spec = task.task_spec
         if isinstance(spec, BusinessRuleTaskMixin):
-            self._pending_decision = _decision_inputs(task)
+            self._pending_decision = decision_inputs(task)
 
     def _did_complete(self, task: Task) -> None:
         spec = task.task_spec
@@ -300,22 +353,3 @@ class CaseRuntime:
                 raise EngineInvariantError(
                     f"the case reached its end while {len(open_tasks)} task(s) were still open")
 
-
-def _decision_inputs(task: Task) -> dict[str, Any]:
-    engine = task.task_spec.dmnEngine
-    table = engine.decision_table
-    script_engine = task.workflow.script_engine
-    inputs = {}
-    for column in table.inputs:
-        label = column.label or column.name or column.expression
-        try:
-            inputs[label] = script_engine.evaluate(task, column.expression)
-        except Exception:  # noqa: BLE001 - the real evaluation will raise the incident
-            inputs[label] = None
-    try:
-        matched = [{"row": r.row_number, "rule_id": r.id, "description": r.description}
-                   for r in engine.decide(task)]
-    except Exception:  # noqa: BLE001
-        matched = []
-    return {"decision_id": table.id, "decision_name": table.name, "inputs": inputs,
-            "matched_rules": matched}

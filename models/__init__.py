@@ -13,6 +13,7 @@ from .engine import (
     StoredFile,
     TaskDraft,
 )
+from .jobs import Job, WorkerHeartbeat
 from .messages import CaseKey, InboundMessage
 from .users import SavedFilter, User
 
@@ -28,6 +29,7 @@ __all__ = [
     "HumanTask",
     "InboundMessage",
     "Incident",
+    "Job",
     "NumberSequence",
     "Payment",
     "Policy",
@@ -37,5 +39,6 @@ __all__ = [
     "StoredFile",
     "TaskDraft",
     "User",
+    "WorkerHeartbeat",
     "utcnow",
 ]

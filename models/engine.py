@@ -59,6 +59,8 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # When the earliest timer the case waits on is due (from the engine, set on every save).
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
 
     __mapper_args__ = {"version_id_col": version_id}
 
@@ -164,6 +166,9 @@ class Incident(Base):
     # open, resolved (a retry got past the task) or skipped (completed without its handler)
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    # how many times the service task ran before the case stopped, and when it last ran
+    attempts: Mapped[int] = mapped_column(default=1)
+    last_attempt_at: Mapped[datetime | None]
 
 
 class AuditEvent(Base):

@@ -8,14 +8,18 @@ from typing import cast
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from engine import CaseRuntime, ProcessDefinition, RunResult
+from engine import CaseRuntime, IncidentInfo, ProcessDefinition, RunResult
 from engine.clock import current_time
 from engine.state import TaskRow
 from models import Case, CaseTaskState, HumanTask, Incident, ProcessVersion
 
-from . import audit
+from . import audit, jobs
 from .invoker import make_invoker
 from .processes import definition_for
+
+# A handler's deliberate refusal (HandlerError) or a wiring fault gives the same answer every
+# time: those stop the case at once. Anything else (a timeout, a connection reset) is retried.
+NOT_RETRIED = frozenset({"HandlerError", "MissingHandler", "BadResult", "ConfigError"})
 
 
 @dataclass
@@ -48,25 +52,49 @@ def load(session: Session, case: Case) -> LoadedCase:
     return LoadedCase(case, runtime, {r.task_id: (r.digest, r.position) for r in rows})
 
 
-def save(session: Session, loaded: LoadedCase, result: RunResult) -> None:
-    """Persist the step: task rows that changed, human tasks, history, incident, status."""
+def save(session: Session, loaded: LoadedCase, result: RunResult, attempt: int = 1) -> None:
+    """Persist the step: task rows that changed, human tasks, history, jobs, status.
+
+    `attempt`: which attempt of a failed service task this step was (1 unless a retry job
+    runs it); a failure with attempts left schedules a retry instead of an incident.
+    """
     case, runtime = loaded.case, loaded.runtime
     saved = runtime.save()
     session.flush()  # what the step itself changed; the rest is written once, at commit
     with session.no_autoflush:
         _write_rows(session, loaded, saved.tasks)
         case.workflow_state = saved.workflow_state
+        retrying = result.incident is not None and \
+            _retry_or_incident(session, loaded, result.incident, attempt)
         for event in result.events:
-            audit.record(session, case, event.kind, audit.SYSTEM, event.element_id,
-                         event.payload)
-        if result.incident is not None:
-            session.add(Incident(case_id=case.id, task_id=result.incident.task_id,
-                                 element_id=result.incident.element_id,
-                                 error_type=result.incident.error_type,
-                                 message=result.incident.message, status="open",
-                                 created_at=current_time()))
+            if not (retrying and event.kind == "incident_raised"):
+                audit.record(session, case, event.kind, audit.SYSTEM, event.element_id,
+                             event.payload)
         _sync_human_tasks(session, case, runtime)
-        _update_status(session, case, runtime, result)
+        jobs.sync_case_jobs(session, case, runtime.next_timer_due(), runtime.background_tasks())
+        _update_status(session, case, runtime, result, retrying)
+
+
+def _retry_or_incident(session: Session, loaded: LoadedCase, incident: IncidentInfo,
+                       attempt: int) -> bool:
+    """Schedule the next attempt (True) or, with none left, open an incident (False)."""
+    case, now = loaded.case, current_time()
+    policy = loaded.runtime.retry_policy(incident.element_id)
+    error = f"{incident.error_type}: {incident.message}"
+    if attempt < policy.attempts and incident.error_type not in NOT_RETRIED:
+        due_at = now + policy.delay_after(attempt)
+        jobs.schedule_retry(session, case, incident.task_id, incident.element_id, attempt,
+                            due_at, error)
+        audit.record(session, case, "retry_scheduled", audit.SYSTEM, incident.element_id, {
+            "task_id": incident.task_id, "attempt": attempt, "attempts": policy.attempts,
+            "error_type": incident.error_type, "message": incident.message,
+            "due_at": due_at.isoformat()})
+        return True
+    session.add(Incident(case_id=case.id, task_id=incident.task_id,
+                         element_id=incident.element_id, error_type=incident.error_type,
+                         message=incident.message, status="open", created_at=now,
+                         attempts=attempt, last_attempt_at=now))
+    return False
 
 
 def _write_rows(session: Session, loaded: LoadedCase, rows: list[TaskRow]) -> None:
@@ -139,10 +167,12 @@ def _copy_case_identity(case: Case, row: HumanTask) -> None:
 
 
 def _update_status(session: Session, case: Case, runtime: CaseRuntime,
-                   result: RunResult) -> None:
+                   result: RunResult, retrying: bool) -> None:
     now = current_time()
     case.updated_at = now
-    if result.incident is not None:
+    if retrying:
+        case.status = "retrying"
+    elif result.incident is not None:
         case.status = "incident"
     elif runtime.is_completed():
         if case.status != "completed":

@@ -116,6 +116,13 @@ def _simple(template: str) -> Callable[[AuditEvent, dict[str, str], str], str]:
     return describe
 
 
+def _retry(event: AuditEvent, _roles: dict[str, str], _subject: str) -> str:
+    payload = event.payload
+    return (f"{event.element_id} failed (attempt {payload.get('attempt')} of "
+            f"{payload.get('attempts')}): {payload.get('message')}; it will be tried again "
+            f"at {str(payload.get('due_at', ''))[:19].replace('T', ' ')}")
+
+
 DESCRIBERS: dict[str, Callable[[AuditEvent, dict[str, str], str], str]] = {
     "case_started": _simple("{actor} started the case (process version {version})"),
     "task_ready": _simple("\u201c{title}\u201d is waiting for the {role} group"),
@@ -131,6 +138,8 @@ DESCRIBERS: dict[str, Callable[[AuditEvent, dict[str, str], str], str]] = {
     "incident_retried": _incident_action,
     "incident_skipped": _incident_action,
     "end_reached": _simple("The process reached its end: {name}"),
+    "timer_fired": _simple("The timer \u201c{name}\u201d went off"),
+    "retry_scheduled": _retry,
     "case_completed": _simple("The case was completed"),
 }
 

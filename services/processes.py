@@ -16,7 +16,7 @@ from handlers import REGISTRY
 from models import ProcessVersion, StoredFile
 
 from .errors import DeployRejected, NotFound
-from .roles import WORK_ROLES
+from .roles import LANE_ROLES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,7 @@ def validate_files(root: Path = PROJECT_ROOT) -> tuple[list[ProcessBundle], list
     bundles, problems = discover(root)
     found = [str(p) for p in problems]
     for bundle in bundles:
-        found += [str(p) for p in validate_bundle(bundle, REGISTRY.names(), set(WORK_ROLES))]
+        found += [str(p) for p in validate_bundle(bundle, REGISTRY.names(), set(LANE_ROLES))]
     return bundles, found
 
 

@@ -19,6 +19,8 @@ OVERSIGHT_ROLES: dict[str, str] = {
     "admin": "Administrator",
 }
 ALL_ROLES = {**WORK_ROLES, **OVERSIGHT_ROLES}
+# Roles a BPMN lane may name: the work roles, plus supervisors for escalations and reminders.
+LANE_ROLES = frozenset(WORK_ROLES) | {"supervisor"}
 
 SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
 # May look at every task and case without working them (auditors only look).
@@ -42,7 +44,7 @@ class Actor:
 
     @property
     def work_roles(self) -> frozenset[str]:
-        return frozenset(role for role in self.roles if role in WORK_ROLES)
+        return frozenset(role for role in self.roles if role in LANE_ROLES)
 
     def can_work(self, role: str) -> bool:
         return role in self.roles

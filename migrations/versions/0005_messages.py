@@ -7,7 +7,7 @@ a repeated message id is answered with the first outcome. Incidents now say who 
 or skipped them and why.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-25 16:17:10.929989
 """
 from alembic import op
@@ -16,7 +16,7 @@ import models.base
 from sqlalchemy.dialects import postgresql
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -58,8 +58,8 @@ def test_every_form_builds_in_x_order(path: Path) -> None:
         assert set(prop.get("x-labels", {})) <= {str(v) for v in choices}, name
 
 
-def test_there_are_twelve_forms() -> None:
-    assert len(FORMS) == 12
+def test_there_are_thirteen_forms() -> None:
+    assert len(FORMS) == 13
 
 
 def test_kinds_labels_and_browser_hints() -> None:
