@@ -86,10 +86,11 @@ def _decision(event: AuditEvent, _roles: dict[str, str], _subject: str) -> str:
 
 
 def _gateway(event: AuditEvent, _roles: dict[str, str], subject: str) -> str:
-    taken = [str(flow.get("name") or flow.get("element_id"))
-             for flow in event.payload.get("taken") or []]
+    flows = event.payload.get("taken") or []
+    steps = [str(step) for flow in flows if (step := flow.get("name") or flow.get("element_id"))]
     where = event.payload.get("gateway") or event.element_id
-    return f"At \u201c{where}\u201d the {subject} went on to {' and '.join(taken) or 'no step'}"
+    onward = " and ".join(steps) or "the next step"
+    return f"At \u201c{where}\u201d the {subject} went on to {onward}"
 
 
 def _message(event: AuditEvent, _roles: dict[str, str], subject: str) -> str:

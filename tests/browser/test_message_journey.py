@@ -40,7 +40,7 @@ def test_bank_message_books_the_premium_and_shows_on_the_case(
     history = page.locator("#case-history")
     expect(history).to_contain_text(
         f"The message \u201cpremium payment received\u201d about {key} arrived from fin1")
-    expect(history).to_contain_text("The system ran payments.record_premium")
+    expect(history).to_contain_text("The system ran \u201cBook first premium\u201d")
     expect(page.locator("main")).to_contain_text("Deliver policy")
     canvas = page.locator(".case-diagram__canvas")
     expect(page.locator(".case-diagram")).to_have_class(re.compile(r"\bis-drawn\b"))
