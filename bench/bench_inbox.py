@@ -274,7 +274,9 @@ def main() -> None:
     p95s = [f["p95_ms"] for f in figures["inbox"].values()]
     figures["targets"] = {
         "inbox_p95_under_50ms": max(p95s) < 50,
-        "completion_median_under_30ms": figures["complete_task"]["median_ms"] < 30}
+        "completion_median_under_30ms": figures["complete_task"]["median_ms"] < 30,
+        "one_step_completion_median_under_30ms":
+            figures["complete_task_one_step"]["median_ms"] < 30}
     figures["environment"] = environment(args.postgres, loaded)
     print(json.dumps(figures, indent=2))
 

@@ -71,13 +71,14 @@ def submit_task(task_id: str) -> Response | tuple[str, int]:
             uow.session.rollback()
             task = _visible_task(uow.session, task_id, actor)
             return _render(uow.session, task, actor, request.form, error.field_errors, 400)
-        uow.commit()
-        # Same session, a new short transaction: where to go next.
+        # Where to go next, read in the same transaction before it commits.
         following = assignment.next_task_for(uow.session, task.case_id, actor)
+        following_id = following.id if following is not None else None
         key = get_case(uow.session, task.case_id).business_key or f"case {task.case_id}"
-        flash(f"Completed \u201c{task.title}\u201d for {key}.")
-        if following is not None:
-            return redirect(url_for("task_pages.show_task", task_id=following.id))
+        uow.commit()
+    flash(f"Completed \u201c{task.title}\u201d for {key}.")
+    if following_id is not None:
+        return redirect(url_for("task_pages.show_task", task_id=following_id))
     return redirect(url_for("inbox.show_inbox"))
 
 
