@@ -23,14 +23,33 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import Engine, event  # noqa: E402
+
 from bench.support import (  # noqa: E402
     PG_DEFAULT,
+    Uow,
     fresh_database,
     memory_ceiling,
     new_business_case,
     recorded_service_results,
     task_loop_timings,
 )
+
+
+def statements_per_case(uow: Uow, number: int) -> int:
+    """SQL statements one accept-path case sends, start to delivery confirmation."""
+    new_business_case(uow, number - 1)  # the first case also creates the number counters
+    sent: list[str] = []
+
+    def count(*_: Any) -> None:
+        sent.append("")
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        new_business_case(uow, number)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    return len(sent)
 
 
 def persisted_rate(url: str, cases: int) -> tuple[float, dict[str, Any]]:
@@ -54,6 +73,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_rate, results = persisted_rate(f"sqlite:///{tmp}/bench.db", args.cases)
         figures["sqlite_cases_per_s"] = round(sqlite_rate, 1)
+        figures["sqlite_statements_per_case"] = statements_per_case(
+            fresh_database(f"sqlite:///{tmp}/count.db"), 1)
         ceiling = memory_ceiling(results, args.cases)
         figures["memory_cases_per_s"] = round(ceiling, 1)
         figures["sqlite_share_of_ceiling"] = f"{sqlite_rate / ceiling:.0%}"

@@ -41,14 +41,12 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
 from bench import inbox_data  # noqa: E402
-from bench.support import _today, application, fresh_database  # noqa: E402
+from bench.support import _today, application, fresh_database, migrate  # noqa: E402
 from cli.demo import demo_password, seed_demo_users  # noqa: E402
 from models import Case, HumanTask  # noqa: E402
 from models.db import make_engine, make_session_factory  # noqa: E402
@@ -126,12 +124,7 @@ def timed(action: Callable[[], None]) -> float:
 
 def existing_database(url: str) -> Any:
     """A database an earlier run loaded, brought to the newest schema (for quick re-runs)."""
-    engine = make_engine(url)
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["configure_logger"] = False
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    engine = migrate(url)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE human_task"))
     factory = make_session_factory(engine)

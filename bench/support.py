@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Engine, create_engine, select, text
 
 from engine import CaseRuntime, discover, form_path, parse_bundle
 from engine.values import from_json_ready
@@ -25,15 +25,21 @@ PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/insurflow_bench"
 Uow = Callable[[], UnitOfWork]
 
 
-def fresh_database(url: str, root: Path = ROOT) -> Uow:
-    if url.startswith("postgresql"):
-        _recreate_postgres(url)
+def migrate(url: str) -> Engine:
+    """An engine on `url` with the schema brought to the newest Alembic revision."""
     engine = make_engine(url)
     config = Config(str(ROOT / "alembic.ini"))
     config.attributes["configure_logger"] = False
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    return engine
+
+
+def fresh_database(url: str, root: Path = ROOT) -> Uow:
+    if url.startswith("postgresql"):
+        _recreate_postgres(url)
+    engine = migrate(url)
     factory = make_session_factory(engine)
 
     def uow() -> UnitOfWork:

@@ -10,20 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.clock import current_time
-from models import HumanTask, User
+from models import Case, HumanTask, User
 
 from . import audit
-from .cases import get_case
 from .errors import Conflict, InvalidInput, PermissionDenied
 from .roles import ALL_ROLES, Actor
 from .tasks import lock_task
 
 
-def _open_task_locked(session: Session, task_id: str) -> HumanTask:
-    task, _ = lock_task(session, task_id)
+def _open_task_locked(session: Session, task_id: str) -> tuple[HumanTask, Case]:
+    task, case = lock_task(session, task_id)
     if task.status != "open":
         raise Conflict(f"the task '{task.title}' is already {task.status}")
-    return task
+    return task, case
 
 
 def require_can_work(actor: Actor, task: HumanTask) -> None:
@@ -34,25 +33,25 @@ def require_can_work(actor: Actor, task: HumanTask) -> None:
 
 def claim(session: Session, task_id: str, actor: Actor) -> HumanTask:
     """Take an unclaimed task of one of my roles; claiming my own task again changes nothing."""
-    task = _open_task_locked(session, task_id)
+    task, case = _open_task_locked(session, task_id)
     require_can_work(actor, task)
     if task.assignee == actor.username:
         return task
     if task.assignee:
         raise Conflict(f"the task '{task.title}' is already claimed by {task.assignee}")
-    _assign(session, task, actor.username, actor, "task_claimed")
+    _assign(session, task, case, actor.username, actor, "task_claimed")
     return task
 
 
 def release(session: Session, task_id: str, actor: Actor) -> HumanTask:
     """Give a claimed task back to its group (the assignee, or a supervisor)."""
-    task = _open_task_locked(session, task_id)
+    task, case = _open_task_locked(session, task_id)
     if task.assignee is None:
         raise Conflict(f"the task '{task.title}' is not claimed")
     if task.assignee != actor.username and not actor.supervises:
         raise PermissionDenied(f"the task '{task.title}' is claimed by {task.assignee}; "
                                "only they or a supervisor can release it")
-    _assign(session, task, None, actor, "task_released")
+    _assign(session, task, case, None, actor, "task_released")
     return task
 
 
@@ -60,7 +59,7 @@ def reassign(session: Session, task_id: str, to_username: str, actor: Actor) -> 
     """A supervisor hands a task to a named person who holds the task's role."""
     if not actor.supervises:
         raise PermissionDenied("only a supervisor can reassign tasks")
-    task = _open_task_locked(session, task_id)
+    task, case = _open_task_locked(session, task_id)
     person = session.scalar(select(User).where(User.username == to_username.strip()))
     if person is None or not person.active:
         raise InvalidInput("choose someone to reassign to",
@@ -70,16 +69,15 @@ def reassign(session: Session, task_id: str, to_username: str, actor: Actor) -> 
             f"{person.username} does not have the {ALL_ROLES.get(task.role, task.role)} role"]})
     if task.assignee == person.username:
         return task
-    _assign(session, task, person.username, actor, "task_reassigned")
+    _assign(session, task, case, person.username, actor, "task_reassigned")
     return task
 
 
-def _assign(session: Session, task: HumanTask, assignee: str | None, actor: Actor,
+def _assign(session: Session, task: HumanTask, case: Case, assignee: str | None, actor: Actor,
             kind: str) -> None:
     previous = task.assignee
     task.assignee = assignee
     task.claimed_at = current_time() if assignee else None
-    case = get_case(session, task.case_id)
     audit.record(session, case, kind, actor.username, task.element_id,
                  {"task_id": task.id, "title": task.title, "role": task.role,
                   "from": previous, "to": assignee})
