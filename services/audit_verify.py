@@ -122,6 +122,8 @@ def first_problem(case_id: int, events: Sequence[Any], last_event_seq: int,
         expected = position + 1
         if event.seq != expected:
             return _gap(expected, event.seq)
+        if event.seq > last_event_seq:
+            return _added(last_event_seq)
         problem = _unsound(case_id, event, hashes, events)
         if problem:
             return problem
@@ -146,6 +148,12 @@ def _gap(expected: int, found: int) -> Problem:
                                           f"from {before} to event {found}")
     return Problem(expected, INSERTED, f"event {expected} is not where it should be: an "
                                        f"event numbered {found} was inserted in its place")
+
+
+def _added(last_event_seq: int) -> Problem:
+    return Problem(last_event_seq + 1, INSERTED, f"event {last_event_seq + 1} was added after "
+                                                 f"the case's last recorded event "
+                                                 f"({last_event_seq})")
 
 
 def _unsound(case_id: int, event: Any, hashes: list[str], events: Sequence[Any]
@@ -200,10 +208,6 @@ def _head_mismatch(count: int, last_event_seq: int, head_hash: str, hashes: list
         return Problem(count + 1, MISSING, f"event {count + 1} is missing: the case recorded "
                                            f"{last_event_seq} events but its history ends "
                                            f"at event {count}")
-    if last_event_seq < count:
-        return Problem(last_event_seq + 1, INSERTED,
-                       f"event {last_event_seq + 1} was added after the case's last recorded "
-                       f"event ({last_event_seq})")
     if head_hash != _hash_of(hashes, count) and count == 0:
         return Problem(1, MISSING, "event 1 is missing: the case's head hash names an event "
                                    "but its history is empty")
