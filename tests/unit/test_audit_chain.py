@@ -1,4 +1,4 @@
-"""The hashing recipe is pinned: docs/audit.md's worked example, and the standalone verifier agrees."""
+"""The hashing recipe is pinned (docs/audit.md's worked example); the standalone tool agrees."""
 
 from __future__ import annotations
 
