@@ -172,13 +172,19 @@ def test_tampering_is_caught_at_the_first_bad_event(uow, db_engine: Engine, case
     assert check.sentence().startswith(f"case {case_id} (APP-000001): event {expected_seq} ")
 
 
-def test_other_cases_stay_intact_when_one_is_tampered(uow, db_engine: Engine,  # type: ignore[no-untyped-def]
-                                                      case_id: int) -> None:
-    other = forge.accepted_case(uow, "Chen Wei")
+@pytest.mark.parametrize("cases_per_read, events_per_read", [(500, 20_000), (2, 1)])
+def test_other_cases_stay_intact_when_one_is_tampered(  # type: ignore[no-untyped-def]
+        uow, db_engine: Engine, case_id: int, monkeypatch: pytest.MonkeyPatch,
+        cases_per_read: int, events_per_read: int) -> None:
+    monkeypatch.setattr(audit_verify, "CASES_PER_READ", cases_per_read)
+    monkeypatch.setattr(audit_verify, "EVENTS_PER_READ", events_per_read)
+    others = [forge.accepted_case(uow, name) for name in ("Chen Wei", "Lin Yu", "Wang Fang")]
     forge.tamper(db_engine, _edit_payload(case_id))
     with uow() as work:
-        checks = {check.case_id: check for check in audit_verify.verify_all(work.session)}
-    assert not checks[case_id].intact and checks[other].intact
+        checks = list(audit_verify.verify_all(work.session))
+    assert [check.case_id for check in checks] == [case_id, *others]
+    assert [check.intact for check in checks] == [False, True, True, True]
+    assert all(check.events >= 15 for check in checks)
 
 
 def test_postgresql_refuses_to_update_or_delete_audit_rows(db_engine: Engine,  # type: ignore[no-untyped-def]
