@@ -8,7 +8,7 @@ NPM ?= npm
 # npm ci rewrites this file, so its age says whether node_modules matches package-lock.json.
 VIEWER_STAMP := node_modules/.package-lock.json
 
-.PHONY: run test install lint test-fast browser bench bench-inbox bench-jobs clean
+.PHONY: run test install lint test-fast browser bench bench-inbox bench-jobs bench-audit clean
 
 $(BIN)/insurflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ bench-inbox: install
 ## bench-jobs: worker throughput (one and two workers) and timer lateness on PostgreSQL
 bench-jobs: install
 	$(BIN)/python bench/bench_jobs.py
+
+## bench-audit: verify a 1,000-event case and `audit verify --all` over 10,000 cases (SQLite;
+## ARGS='--database-url postgresql://postgres@127.0.0.1:5432/insurflow_bench_audit' for PostgreSQL)
+bench-audit: install
+	$(BIN)/python bench/bench_audit_verify.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules insurflow.db .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
 
+# The hash a case's first audit event follows (services.audit_chain.GENESIS).
+GENESIS_HASH = "0" * 64
+
 
 class StoredFile(Base):
     """A process, decision or form file, content-addressed so versions share unchanged files."""
@@ -55,6 +58,9 @@ class Case(Base):
     workflow_state: Mapped[dict[str, Any]]
     serializer_version: Mapped[str] = mapped_column(String(16))
     last_event_seq: Mapped[int] = mapped_column(default=0)
+    # Hash of the last audit event (services.audit_chain); all zeros before the first event.
+    head_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH,
+                                           server_default=GENESIS_HASH)
     started_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -172,7 +178,11 @@ class Incident(Base):
 
 
 class AuditEvent(Base):
-    """Append-only history of a case; the application never updates or deletes rows."""
+    """Append-only history of a case; the application never updates or deletes rows.
+
+    Each event carries its hash and the hash of the event before it in the case (a chain, see
+    services.audit_chain); on PostgreSQL a trigger refuses UPDATE and DELETE.
+    """
 
     __tablename__ = "audit_event"
     __table_args__ = (UniqueConstraint("case_id", "seq"),)
@@ -185,6 +195,8 @@ class AuditEvent(Base):
     kind: Mapped[str] = mapped_column(String(40))
     element_id: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class NumberSequence(Base):

@@ -4,6 +4,10 @@ Events are numbered at once but written in batches: a session buffers them and w
 with one multi-row INSERT at its next flush (so any later query in the same transaction sees
 them), and the case's `last_event_seq` is set once, just before commit. A step that records
 ten events therefore costs one INSERT and no extra UPDATE of the case row.
+
+Each event is hashed as it is queued (services.audit_chain), chained to the session's head of
+the case, so the chain costs no extra read; the case's `head_hash` is set with its
+`last_event_seq`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from engine import values
 from engine.clock import current_time
 from models import AuditEvent, Case
 
+from .audit_chain import GENESIS, event_hash, format_at
+
 SYSTEM = "system"
 _PENDING = "insurflow.audit.pending"
 _HEADS = "insurflow.audit.heads"
@@ -24,14 +30,17 @@ _HEADS = "insurflow.audit.heads"
 
 def record(session: Session, case: Case, kind: str, actor: str,
            element_id: str | None = None, payload: dict[str, Any] | None = None) -> int:
-    """Queue one event for the case; returns its sequence number."""
-    heads: dict[int, tuple[Case, int]] = session.info.setdefault(_HEADS, {})
-    _, last = heads.get(case.id, (case, case.last_event_seq))
-    seq = last + 1
-    heads[case.id] = (case, seq)
+    """Queue one event for the case, chained to the one before; returns its sequence number."""
+    heads: dict[int, tuple[Case, int, str]] = session.info.setdefault(_HEADS, {})
+    _, last, prev_hash = heads.get(case.id, (case, case.last_event_seq,
+                                             case.head_hash or GENESIS))
+    seq, at, ready = last + 1, current_time(), values.to_json_ready(payload or {})
+    digest = event_hash(case_id=case.id, seq=seq, at=format_at(at), actor=actor, kind=kind,
+                        element_id=element_id, payload=ready, prev_hash=prev_hash)
+    heads[case.id] = (case, seq, digest)
     session.info.setdefault(_PENDING, []).append({
-        "case_id": case.id, "seq": seq, "at": current_time(), "actor": actor, "kind": kind,
-        "element_id": element_id, "payload": values.to_json_ready(payload or {})})
+        "case_id": case.id, "seq": seq, "at": at, "actor": actor, "kind": kind,
+        "element_id": element_id, "payload": ready, "prev_hash": prev_hash, "hash": digest})
     return seq
 
 
@@ -52,9 +61,10 @@ def _advance_heads(session: Session) -> None:
     if session.in_nested_transaction():  # a handler's savepoint: the outer commit does it
         return
     write_pending(session)
-    for case, seq in session.info.get(_HEADS, {}).values():
+    for case, seq, digest in session.info.get(_HEADS, {}).values():
         if case.last_event_seq != seq:
             case.last_event_seq = seq
+            case.head_hash = digest
 
 
 @event.listens_for(Session, "after_commit")
