@@ -54,8 +54,8 @@ def _name(report: ReplayReport) -> str:
 
 def _print_outcome(report: ReplayReport, to_seq: int | None) -> None:
     if report.matches:
-        upto = f" up to event {to_seq}" if to_seq is not None else ""
-        click.echo(f"{_name(report)}: replay matches the stored state{upto} "
+        what = "stored state" if to_seq is None else f"recorded events up to event {to_seq}"
+        click.echo(f"{_name(report)}: replay matches the {what} "
                    f"({report.events} events, {report.version})")
         return
     click.echo(f"{_name(report)}: replay differs from the stored state ({report.events} "
