@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from engine.values import to_display
 from models import Case
+from services.errors import ServiceError
 from services.replay import BatchOutcome, ReplayReport, ReplayStep, replay_batch, replay_case
 
 from .output import uow, user_errors
@@ -41,7 +42,14 @@ def replay(case_id: int | None, to_seq: int | None, every_case: bool, batch: int
         sys.exit(_replay_all(batch))
     assert case_id is not None
     with user_errors(), uow() as work:
-        report = replay_case(work.session, case_id, to_seq)
+        try:
+            report = replay_case(work.session, case_id, to_seq)
+        except ServiceError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a message, never a traceback
+            click.echo(f"error: case {case_id} could not be replayed: "
+                       f"{type(error).__name__}: {error}", err=True)
+            sys.exit(1)
     if to_seq is not None:
         _print_state(report, to_seq)
     _print_outcome(report, to_seq)
@@ -53,12 +61,12 @@ def _name(report: ReplayReport) -> str:
 
 
 def _print_outcome(report: ReplayReport, to_seq: int | None) -> None:
+    what = "stored state" if to_seq is None else f"recorded events up to event {to_seq}"
     if report.matches:
-        what = "stored state" if to_seq is None else f"recorded events up to event {to_seq}"
         click.echo(f"{_name(report)}: replay matches the {what} "
                    f"({report.events} events, {report.version})")
         return
-    click.echo(f"{_name(report)}: replay differs from the stored state ({report.events} "
+    click.echo(f"{_name(report)}: replay differs from the {what} ({report.events} "
                f"events, {report.version}):", err=True)
     for difference in report.differences:
         click.echo(f"  - {difference}", err=True)

@@ -94,7 +94,7 @@ def replay_stored(session: Session, stored: StoredCase, to_seq: int | None,
         if to_seq is not None and step.input.seq > to_seq:
             break
         try:
-            problem = check_step(replay, step, replay.apply(step))
+            problem = check_step(replay, step, replay.apply(step), to_seq)
         except CannotApply as error:
             found.append((step.input.seq, f"{step.input.label()}: {error}; the replay stops "
                           "here"))

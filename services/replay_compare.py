@@ -22,12 +22,18 @@ SHOWN = 160  # characters of a value quoted in a sentence
 Finding = tuple[int | None, str]  # the seq of the event a sentence names (None: the case)
 
 
-def check_step(replay: CaseReplay, step: Step, produced: list[Produced]) -> Finding | None:
-    """The first difference between the step's recorded and replayed events, as a sentence."""
+def check_step(replay: CaseReplay, step: Step, produced: list[Produced],
+               to_seq: int | None = None) -> Finding | None:
+    """The first difference between the step's recorded and replayed events, as a sentence
+    (only up to event `to_seq`, when given)."""
     label, seq = step.input.label(), step.input.seq
     if replay.invoker.problems:
         return seq, f"{label}: {replay.invoker.problems[0]}"
-    for recorded, made in zip_longest(step.derived(), produced):
+    recorded_events = step.derived()
+    if to_seq is not None and recorded_events and recorded_events[-1].seq > to_seq:
+        recorded_events = [e for e in recorded_events if e.seq <= to_seq]
+        produced = produced[:len(recorded_events)]
+    for recorded, made in zip_longest(recorded_events, produced):
         if recorded is None:
             kind, element_id, _ = made
             return seq, f"{label}: replay produced {kind} at {element_id or 'the case'}, " \
@@ -39,7 +45,7 @@ def check_step(replay: CaseReplay, step: Step, produced: list[Produced]) -> Find
         if problem:
             return recorded.seq, f"{recorded.label()}: {problem}"
     unused = replay.invoker.unused()
-    if unused:
+    if unused and (to_seq is None or step.events[-1].seq <= to_seq):
         return seq, f"{label}: the history records a call of {unused[0].operator} at " \
                     f"{unused[0].element_id} that the replay did not make"
     return None

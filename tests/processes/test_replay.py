@@ -186,6 +186,9 @@ def test_cli_replay_matches_shows_a_step_and_reports_differences(app, insurer) -
     differs = _run(app, str(case_id))
     assert differs.exit_code == 1
     assert f"event {call.seq} (service_called" in differs.output
+    before = _run(app, str(case_id), "--to", str(call.seq - 1))  # the same step, not yet
+    assert before.exit_code == 0, before.output
+    assert f"replay matches the recorded events up to event {call.seq - 1}" in before.output
 
 
 @pytest.mark.tampers_history
