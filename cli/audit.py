@@ -18,16 +18,20 @@ from sqlalchemy.orm import Session
 from services import audit_export, audit_verify
 from services.unit_of_work import UnitOfWork
 
+from .audit_replay import replay
 from .output import uow, user_errors
 
 PLAIN_PROGRESS_EVERY = 1000
 BAR_STEP = 50
 
 
-@click.group("audit", cls=AppGroup, help="Check case histories for tampering and export them.")
+@click.group("audit", cls=AppGroup,
+             help="Check case histories for tampering, replay them, export them.")
 def audit_group() -> None:
     pass
 
+
+audit_group.add_command(replay)
 
 @contextmanager
 def snapshot() -> Iterator[UnitOfWork]:
