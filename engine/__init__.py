@@ -18,7 +18,7 @@ from .runtime import (
     RunResult,
     UserTaskInfo,
 )
-from .spiff import ServiceTaskFailed
+from .spiff import HandlerOutcome, ServiceTaskFailed
 from .validation import validate_bundle
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "EngineError",
     "EngineEvent",
     "EngineInvariantError",
+    "HandlerOutcome",
     "IncidentInfo",
     "NotWaitingForMessage",
     "Problem",

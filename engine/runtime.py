@@ -27,9 +27,10 @@ from .durations import parse_duration
 from .errors import EngineInvariantError, NotWaitingForMessage, TaskNotReady
 from .retries import NO_RETRY, RetryPolicy, retry_policy
 from .spiff import (
+    CaseInvoker,
+    HandlerOutcome,
     InsurflowScriptEngine,
     InsurflowServiceTask,
-    ServiceInvoker,
     ServiceTaskFailed,
     make_serializer,
     spec_extensions,
@@ -78,7 +79,7 @@ class RunResult:
 
 class CaseRuntime:
     def __init__(self, definition: ProcessDefinition, workflow: BpmnWorkflow,
-                 invoker: ServiceInvoker | None) -> None:
+                 invoker: CaseInvoker | None) -> None:
         self.definition = definition
         self.workflow = workflow
         self._invoker = invoker
@@ -88,7 +89,7 @@ class CaseRuntime:
 
     @classmethod
     def start(cls, definition: ProcessDefinition, data: dict[str, Any],
-              invoker: ServiceInvoker | None) -> CaseRuntime:
+              invoker: CaseInvoker | None) -> CaseRuntime:
         workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs)
         workflow.task_tree.data = dict(data)
         for task in workflow.get_tasks(state=TaskState.READY):
@@ -97,7 +98,7 @@ class CaseRuntime:
 
     @classmethod
     def restore(cls, definition: ProcessDefinition, workflow_state: dict[str, Any],
-                rows: list[tuple[str, dict[str, Any]]], invoker: ServiceInvoker | None
+                rows: list[tuple[str, dict[str, Any]]], invoker: CaseInvoker | None
                 ) -> CaseRuntime:
         rows_by_workflow: dict[str, list[dict[str, Any]]] = {}
         for workflow_key, content in rows:
@@ -124,7 +125,7 @@ class CaseRuntime:
             self._events.append(EngineEvent("incident_raised", incident.element_id, {
                 "task_id": incident.task_id, "error_type": incident.error_type,
                 "message": incident.message}))
-        state.prune(self.workflow)
+        self._prune()
         if incident is None:
             self._check_invariants()
         return RunResult(list(self._events), incident)
@@ -138,7 +139,7 @@ class CaseRuntime:
             while self.workflow._do_engine_steps(self._will_complete, self._did_complete):
                 waves += 1
                 if waves % PRUNE_EVERY_WAVES == 0:
-                    state.prune(self.workflow)
+                    self._prune()
             self.workflow.refresh_timers()
             if not any(t.state == TaskState.READY and not t.task_spec.manual
                        for t in self._all_tasks()):
@@ -249,6 +250,9 @@ class CaseRuntime:
 
     # -- internals -------------------------------------------------------------------------
 
+    def _prune(self) -> None:
+        state.prune(self.workflow)
+
     def _all_tasks(self) -> list[Task]:
         tasks = list(self.workflow.tasks.values())
         for sub in self.workflow.subprocesses.values():
@@ -292,10 +296,14 @@ class CaseRuntime:
     def _call_service(self, task: Task, operator: str, params: dict[str, Any]) -> dict[str, Any]:
         if self._invoker is None:
             raise ServiceTaskFailed(operator, "no handler invoker configured", "ConfigError")
-        result = self._invoker(task, operator, params)
-        self._events.append(EngineEvent("service_called", task.task_spec.bpmn_id, {
-            "operator": operator, "name": task.task_spec.bpmn_name, "inputs": params,
-            "result": result}))
+        outcome = self._invoker(task, operator, params)
+        result, changes = (outcome.result, outcome.case_changes) \
+            if isinstance(outcome, HandlerOutcome) else (outcome, {})
+        payload = {"operator": operator, "name": task.task_spec.bpmn_name, "inputs": params,
+                   "result": result}
+        if changes:
+            payload["case_changes"] = changes
+        self._events.append(EngineEvent("service_called", task.task_spec.bpmn_id, payload))
         return result
 
     def _will_complete(self, task: Task) -> None:

@@ -6,6 +6,7 @@ This is the only module family that imports SpiffWorkflow (engine/*).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,19 @@ from . import sandbox, values
 
 # (task, operator name, evaluated parameters) -> JSON-ready result dict
 ServiceInvoker = Callable[[Task, str, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class HandlerOutcome:
+    """A handler's result plus what it changed on the case itself (business key, customer
+    name, correlation keys): recorded with the call so a replay can restore and check it."""
+
+    result: dict[str, Any]
+    case_changes: dict[str, Any]
+
+
+# What a case's invoker may answer: a plain result, or a result with case changes.
+CaseInvoker = Callable[[Task, str, dict[str, Any]], "dict[str, Any] | HandlerOutcome"]
 
 
 class ServiceTaskFailed(Exception):

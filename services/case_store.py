@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -64,20 +64,24 @@ def save(session: Session, loaded: LoadedCase, result: RunResult, attempt: int =
     with session.no_autoflush:
         _write_rows(session, loaded, saved.tasks)
         case.workflow_state = saved.workflow_state
-        retrying = result.incident is not None and \
-            _retry_or_incident(session, loaded, result.incident, attempt)
+        retry = _retry_or_incident(session, loaded, result.incident, attempt) \
+            if result.incident is not None else None
+        retrying = retry is not None
         for event in result.events:
             if not (retrying and event.kind == "incident_raised"):
                 audit.record(session, case, event.kind, audit.SYSTEM, event.element_id,
                              event.payload)
+        if retry is not None:  # after the run's own events: the history reads in order
+            audit.record(session, case, "retry_scheduled", audit.SYSTEM, retry[0], retry[1])
         _sync_human_tasks(session, case, runtime)
         jobs.sync_case_jobs(session, case, runtime.next_timer_due(), runtime.background_tasks())
         _update_status(session, case, runtime, result, retrying)
 
 
 def _retry_or_incident(session: Session, loaded: LoadedCase, incident: IncidentInfo,
-                       attempt: int) -> bool:
-    """Schedule the next attempt (True) or, with none left, open an incident (False)."""
+                       attempt: int) -> tuple[str, dict[str, Any]] | None:
+    """Schedule the next attempt (its `retry_scheduled` event: element id, payload) or, with
+    none left, open an incident (None)."""
     case, now = loaded.case, current_time()
     policy = loaded.runtime.retry_policy(incident.element_id)
     error = f"{incident.error_type}: {incident.message}"
@@ -85,16 +89,15 @@ def _retry_or_incident(session: Session, loaded: LoadedCase, incident: IncidentI
         due_at = now + policy.delay_after(attempt)
         jobs.schedule_retry(session, case, incident.task_id, incident.element_id, attempt,
                             due_at, error)
-        audit.record(session, case, "retry_scheduled", audit.SYSTEM, incident.element_id, {
+        return incident.element_id, {
             "task_id": incident.task_id, "attempt": attempt, "attempts": policy.attempts,
             "error_type": incident.error_type, "message": incident.message,
-            "due_at": due_at.isoformat()})
-        return True
+            "due_at": due_at.isoformat()}
     session.add(Incident(case_id=case.id, task_id=incident.task_id,
                          element_id=incident.element_id, error_type=incident.error_type,
                          message=incident.message, status="open", created_at=now,
                          attempts=attempt, last_attempt_at=now))
-    return False
+    return None
 
 
 def _write_rows(session: Session, loaded: LoadedCase, rows: list[TaskRow]) -> None:

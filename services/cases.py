@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import SERIALIZER_VERSION, CaseRuntime, EngineInvariantError, form_path, start_role
-from engine.clock import current_time
+from engine.clock import current_time, one_instant
 from models import AuditEvent, Case, HumanTask, Incident, ProcessVersion
 
 from . import audit, case_store
@@ -49,6 +49,7 @@ def start_form(session: Session, process_id: str) -> StartForm:
     return StartForm(process_id, version.name, schema, start_role(definition))
 
 
+@one_instant
 def start_case(session: Session, process_id: str, data: Any, actor: str,
                roles: Collection[str] | None = None) -> Case:
     """Validate the start form, create the case on the newest version and run it.

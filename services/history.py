@@ -141,6 +141,9 @@ DESCRIBERS: dict[str, Callable[[AuditEvent, dict[str, str], str], str]] = {
     "end_reached": _simple("The process reached its end: {name}"),
     "timer_fired": _simple("The timer \u201c{name}\u201d went off"),
     "retry_scheduled": _retry,
+    "retry_attempted": _simple("A worker tried {element} again"),
+    "background_task_run": _simple("A worker ran {element}"),
+    "incident_retry_queued": _simple("{element} was handed to a worker to try again"),
     "case_completed": _simple("The case was completed"),
 }
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import EngineInvariantError, RunResult, TaskNotReady
-from engine.clock import current_time
+from engine.clock import current_time, one_instant
 from models import Case, Incident
 
 from . import audit, case_store
@@ -45,6 +45,7 @@ def list_open_incidents(session: Session, limit: int = 200) -> list[OpenIncident
     return [OpenIncident(incident, case) for incident, case in rows]
 
 
+@one_instant
 def retry_incident(session: Session, incident_id: int, actor: str) -> Resolution:
     """Run the failed task again (after someone fixed what made it fail)."""
     incident, case = _open_incident_locked(session, incident_id)
@@ -60,6 +61,7 @@ def retry_incident(session: Session, incident_id: int, actor: str) -> Resolution
     return Resolution(incident, case, again)
 
 
+@one_instant
 def skip_incident(session: Session, incident_id: int, reason: str, actor: str) -> Resolution:
     """Complete the failed task without its handler; the reason is kept in the history."""
     reason = (reason or "").strip()

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import ServiceTaskFailed
+from engine import HandlerOutcome, ServiceTaskFailed
 from engine.clock import current_time
 from engine.values import dumps
 from handlers import REGISTRY
@@ -17,7 +17,7 @@ from . import audit
 
 
 def make_invoker(session: Session, case: Case):  # type: ignore[no-untyped-def]
-    def invoke(task: Any, operator: str, params: dict[str, Any]) -> dict[str, Any]:
+    def invoke(task: Any, operator: str, params: dict[str, Any]) -> HandlerOutcome:
         handler = REGISTRY.get(operator)
         if handler is None:
             raise ServiceTaskFailed(operator, f"no handler is registered for '{operator}'",
@@ -27,6 +27,7 @@ def make_invoker(session: Session, case: Case):  # type: ignore[no-untyped-def]
                              idempotency_key=f"case-{case.id}/task-{task.id}",
                              now=current_time(), business_key=case.business_key)
         result = _call(session, operator, handler, ctx, params)
+        changes = case_changes(ctx)
         if ctx.new_business_key:
             case.business_key = ctx.new_business_key
         if ctx.new_customer_name:
@@ -34,9 +35,22 @@ def make_invoker(session: Session, case: Case):  # type: ignore[no-untyped-def]
         for key in ctx.correlation_keys:
             if session.get(CaseKey, key) is None:
                 session.add(CaseKey(key=key, case_id=case.id))
-        return result
+        return HandlerOutcome(result, changes)
 
     return invoke
+
+
+def case_changes(ctx: HandlerContext) -> dict[str, Any]:
+    """What the handler changed on the case, for its `service_called` event (replay restores
+    and checks it): only the fields it set."""
+    changes: dict[str, Any] = {}
+    if ctx.new_business_key:
+        changes["business_key"] = ctx.new_business_key
+    if ctx.new_customer_name:
+        changes["customer_name"] = ctx.new_customer_name
+    if ctx.correlation_keys:
+        changes["correlation_keys"] = list(ctx.correlation_keys)
+    return changes
 
 
 def _call(session: Session, operator: str, handler: Any, ctx: HandlerContext,

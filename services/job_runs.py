@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import EngineInvariantError, RunResult, TaskNotReady
-from engine.clock import current_time
+from engine.clock import current_time, one_instant
 from models import Incident, Job
 
-from . import case_store, jobs
+from . import audit, case_store, jobs
 from .cases import get_case
 from .errors import NotFound
 
@@ -20,6 +20,12 @@ class LeaseLost(Exception):
     """Another worker took the job over (our lease ran out); our work is rolled back."""
 
 
+# The input a job gives its case, recorded so a replay can repeat the step (a timer job
+# needs none: its `timer_fired` events say what fired).
+JOB_INPUTS = {"service": "background_task_run", "retry": "retry_attempted"}
+
+
+@one_instant
 def run_job(session: Session, job_id: int, worker_id: str) -> str:
     """Run a job we hold the lease of; returns its final status ("done" or "cancelled")."""
     job = session.get(Job, job_id)
@@ -37,6 +43,9 @@ def run_job(session: Session, job_id: int, worker_id: str) -> str:
         return "cancelled"
     except EngineInvariantError as error:
         raise RuntimeError(f"case {job.case_id}: {error}") from error
+    if job.kind in JOB_INPUTS:
+        audit.record(session, loaded.case, JOB_INPUTS[job.kind], audit.SYSTEM, job.element_id,
+                     {"task_id": job.task_id, "job_id": job.id, "attempt": job.attempts + 1})
     case_store.save(session, loaded, result, attempt=attempt)
     if job.kind == "retry" and result.incident is None:
         _resolve_incidents(session, job)
@@ -71,6 +80,7 @@ def _resolve_incidents(session: Session, job: Job) -> None:
         incident.status, incident.resolved_at = "resolved", current_time()
 
 
+@one_instant
 def retry_incident(session: Session, incident_id: int) -> Job:
     """Try an incident's task again, in the background, with a fresh set of attempts (after
     the cause is fixed). The caller commits; a worker runs the job at once."""
@@ -81,5 +91,8 @@ def retry_incident(session: Session, incident_id: int) -> Job:
     now = current_time()
     incident.status, incident.resolved_at = "retried", now
     case.status, case.updated_at = "retrying", now
+    audit.record(session, case, "incident_retry_queued", audit.SYSTEM, incident.element_id,
+                 {"incident_id": incident.id, "task_id": incident.task_id,
+                  "error": incident.message})
     return jobs.schedule_retry(session, case, incident.task_id, incident.element_id, 0, now,
                                f"{incident.error_type}: {incident.message}")

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import NotWaitingForMessage, values
-from engine.clock import current_time
+from engine.clock import current_time, one_instant
 from models import Case, CaseKey, InboundMessage
 
 from . import audit, case_store
@@ -66,6 +66,7 @@ def find_case_id(session: Session, key: str) -> int | None:
     return case_id
 
 
+@one_instant
 def receive_message(session: Session, name: Any, key: Any, payload: Any,
                     message_id: Any, actor: str) -> MessageOutcome:
     """Deliver one message to the case waiting for it; the caller commits in every outcome."""

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import EngineInvariantError, TaskNotReady, form_path
-from engine.clock import current_time
+from engine.clock import current_time, one_instant
 from models import Case, HumanTask
 
 from . import audit, case_store
@@ -61,6 +61,7 @@ def form_schema(session: Session, task: HumanTask) -> dict[str, Any]:
     return load_schema(definition.files[form_path(task.form_key)])
 
 
+@one_instant
 def complete_task(session: Session, task_id: str, data: Any, actor: str,
                   roles: Collection[str] | None = None) -> HumanTask:
     """Validate against the task's form, then move the case on; a lost race is a Conflict.
