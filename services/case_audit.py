@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import values
-from models import AuditEvent, Case, HumanTask, Incident
+from models import AuditEvent, Case, HumanTask, Incident, ProcessVersion
 
 from .cases import get_case
 from .decision_details import DecisionDetail, DecisionReader
@@ -37,6 +37,8 @@ KIND_LABELS = {
     "incident_retried": "Incident retried", "incident_skipped": "Step skipped",
     "end_reached": "End reached", "timer_fired": "Timer fired",
     "retry_scheduled": "Retry scheduled", "case_completed": "Case completed",
+    "retry_attempted": "Retry attempted", "background_task_run": "Worker ran a step",
+    "incident_retry_queued": "Retry queued",
 }
 # The data each kind of event carries that an auditor wants to read: (payload key, label)
 EVENT_DATA = {
@@ -88,8 +90,9 @@ def case_events(session: Session, case_id: int) -> list[AuditEvent]:
                                 .order_by(AuditEvent.seq)))
 
 
-def decision_reader(session: Session, comparison: VersionComparison) -> DecisionReader:
-    files = comparison.version.files
+def decision_reader(session: Session, version: ProcessVersion) -> DecisionReader:
+    """Reads the decision tables from the DMN files of `version` (the case's own)."""
+    files = version.files
     dmn = {path: digest for path, digest in files.items() if path.endswith(".dmn")}
     contents = stored_contents(session, set(dmn.values()))
     return DecisionReader({path: contents.get(d, "") for path, d in dmn.items()}, dmn)
@@ -110,7 +113,7 @@ def case_audit(session: Session, case_id: int) -> CaseAudit:
     comparison = compare_with_current(session, case_version(session, case))
     events = case_events(session, case.id)
     payloads = {event.seq: _display(event.payload) for event in events}
-    reader = decision_reader(session, comparison)
+    reader = decision_reader(session, comparison.version)
     lines = describe(events, case.process_id)
     timeline = [timeline_entry(event, line.text, payloads[event.seq], reader)
                 for event, line in zip(events, lines, strict=True)]

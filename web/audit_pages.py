@@ -15,6 +15,7 @@ from engine.clock import current_time
 from services import access_log, case_search
 from services.case_audit import case_audit
 from services.case_search import STATUSES, CaseSearch
+from services.case_steps import case_step, replay_summary
 from services.cases import get_case
 from services.version_files import case_file, media_type
 
@@ -50,7 +51,8 @@ def _case_page(template: str, page: str, case_id: int) -> str:
     with unit_of_work() as uow:
         audit = case_audit(uow.session, case_id)
         html = render_template(template, audit=audit, case=audit.case,
-                               comparison=audit.comparison, generated_at=current_time())
+                               comparison=audit.comparison, generated_at=current_time(),
+                               replay=replay_summary(uow.session, case_id), step_links=True)
         viewed(uow.session, page, case_id, request.query_string.decode()[:500])
         uow.commit()
     return html
@@ -66,6 +68,18 @@ def case(case_id: int) -> str:
 @roles_required(*AUDIT_ROLES)
 def report(case_id: int) -> str:
     return _case_page("audit/report.html", "report", case_id)
+
+
+@audit_pages.get("/cases/<int:case_id>/steps/<int:seq>")
+@roles_required(*AUDIT_ROLES)
+def step(case_id: int, seq: int) -> str:
+    """The case as replay rebuilds it after event `seq`, with the change from the one before."""
+    with unit_of_work() as uow:
+        shown = case_step(uow.session, case_id, seq)
+        html = render_template("audit/step.html", step=shown, case=shown.case)
+        viewed(uow.session, "step", case_id, urlencode({"seq": seq}))
+        uow.commit()
+    return html
 
 
 @audit_pages.get("/cases/<int:case_id>/files/<path:path>")
