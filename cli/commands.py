@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from services import cases, processes, tasks
 from web.present import case_json, case_view_json, task_json, version_json
 
+from .audit import audit_group
 from .demo import demo
 from .integration import incidents_group, messages_group
 from .output import emit_json, parse_json_option, table, uow, user_errors
@@ -159,5 +160,5 @@ def tasks_complete(task_id: str, data: str, user: str, as_json: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     for group in (db, processes_group, cases_group, tasks_group, users_group, messages_group,
-                  incidents_group, demo, worker_command, jobs_group):
+                  incidents_group, demo, worker_command, jobs_group, audit_group):
         app.cli.add_command(group)

@@ -22,7 +22,7 @@ from models import Case, ProcessVersion
 from .case_store import definition_of
 from .errors import NotFound
 from .replay_case import CannotApply, CaseReplay
-from .replay_compare import check_final, check_step, note_writers
+from .replay_compare import Finding, check_final, check_step, data_differences, note_writers
 from .replay_history import Recorded, Step, StoredCase, group_steps, load_cases
 
 
@@ -54,12 +54,27 @@ def replay_case(session: Session, case_id: int, to_seq: int | None = None) -> Re
     return replay_stored(session, loaded[0], to_seq)
 
 
-def replay_batches(session: Session, after_id: int, batch: int) -> Iterator[ReplayReport]:
-    """Replay the next `batch` cases with ids above `after_id` (reports only, no steps)."""
+@dataclass(frozen=True)
+class BatchOutcome:
+    case_id: int
+    report: ReplayReport | None
+    error: str | None  # why the case could not be replayed at all
+
+
+def replay_batch(session: Session, after_id: int, batch: int) -> Iterator[BatchOutcome]:
+    """Replay the next `batch` cases with ids above `after_id`, without per-event states.
+
+    A case that cannot be replayed at all (say its version's files are missing) is an
+    outcome with an error; the others still run.
+    """
     ids = list(session.scalars(select(Case.id).where(Case.id > after_id)
                                .order_by(Case.id).limit(batch)))
     for stored in load_cases(session, ids):
-        yield replay_stored(session, stored, None, keep_steps=False)
+        try:
+            yield BatchOutcome(stored.case.id, replay_stored(session, stored, None,
+                                                             keep_steps=False), None)
+        except Exception as error:  # noqa: BLE001 - reported as "failed to replay"
+            yield BatchOutcome(stored.case.id, None, f"{type(error).__name__}: {error}")
 
 
 def replay_stored(session: Session, stored: StoredCase, to_seq: int | None,
@@ -73,6 +88,7 @@ def replay_stored(session: Session, stored: StoredCase, to_seq: int | None,
     writers: dict[str, Recorded] = {}
     steps = group_steps(stored.events)
     _check_version(stored.events, version, report)
+    found: list[Finding] = []
     data: dict[str, Any] = {}
     for step in steps:
         if to_seq is not None and step.input.seq > to_seq:
@@ -80,19 +96,31 @@ def replay_stored(session: Session, stored: StoredCase, to_seq: int | None,
         try:
             problem = check_step(replay, step, replay.apply(step))
         except CannotApply as error:
-            report.differences.append(f"{step.input.label()}: {error}; the replay stops here")
+            found.append((step.input.seq, f"{step.input.label()}: {error}; the replay stops "
+                          "here"))
             report.stopped_at = step.input.seq
             break
         if problem:
-            report.differences.append(problem)
+            found.append(problem)
         data = _after(replay, step, data, writers, report if keep_steps else None, to_seq)
-    if report.stopped_at is None and (to_seq is None or to_seq >= _last_seq(stored)) \
-            and replay.runtime is not None:
-        stored_state = _stored_snapshot(session, stored)
-        report.differences += check_final(replay, stored, stored_state,
-                                          snapshot(replay.runtime), writers)
+    if replay.runtime is not None and (to_seq is None or to_seq >= _last_seq(stored)):
+        found += _final(session, replay, stored, writers, finished=not found)
+    # First divergence first: a sentence names the event it is about (the case: last).
+    found.sort(key=lambda finding: finding[0] if finding[0] is not None else 1 << 62)
+    report.differences += [sentence for _, sentence in found]
     report.matches = not report.differences
     return report
+
+
+def _final(session: Session, replay: CaseReplay, stored: StoredCase,
+           writers: dict[str, Recorded], finished: bool) -> list[Finding]:
+    """The stored state against the replayed one. After a divergence only where a recorded
+    handler result differs from what the case stored: that names a changed result."""
+    assert replay.runtime is not None
+    stored_state, replayed = _stored_snapshot(session, stored), snapshot(replay.runtime)
+    if finished:
+        return check_final(replay, stored, stored_state, replayed, writers)
+    return data_differences(stored_state.data, replayed.data, writers, only_results=True)
 
 
 def _after(replay: CaseReplay, step: Step, before: dict[str, Any],

@@ -19,34 +19,37 @@ from .replay_case import CaseReplay, Produced
 from .replay_history import Recorded, Step, StoredCase
 
 SHOWN = 160  # characters of a value quoted in a sentence
+Finding = tuple[int | None, str]  # the seq of the event a sentence names (None: the case)
 
 
-def check_step(replay: CaseReplay, step: Step, produced: list[Produced]) -> str | None:
+def check_step(replay: CaseReplay, step: Step, produced: list[Produced]) -> Finding | None:
     """The first difference between the step's recorded and replayed events, as a sentence."""
-    label = step.input.label()
+    label, seq = step.input.label(), step.input.seq
     if replay.invoker.problems:
-        return f"{label}: {replay.invoker.problems[0]}"
+        return seq, f"{label}: {replay.invoker.problems[0]}"
     for recorded, made in zip_longest(step.derived(), produced):
         if recorded is None:
             kind, element_id, _ = made
-            return f"{label}: replay produced {kind} at {element_id or 'the case'}, " \
-                   "which the history does not record"
+            return seq, f"{label}: replay produced {kind} at {element_id or 'the case'}, " \
+                        "which the history does not record"
         if made is None:
-            return f"{recorded.label()}: recorded, but the replay did not produce it"
+            return recorded.seq, f"{recorded.label()}: recorded, but the replay did not " \
+                                 "produce it"
         problem = _compare_event(replay, recorded, made)
         if problem:
-            return f"{recorded.label()}: {problem}"
+            return recorded.seq, f"{recorded.label()}: {problem}"
     unused = replay.invoker.unused()
     if unused:
-        return f"{label}: the history records a call of {unused[0].operator} at " \
-               f"{unused[0].element_id} that the replay did not make"
+        return seq, f"{label}: the history records a call of {unused[0].operator} at " \
+                    f"{unused[0].element_id} that the replay did not make"
     return None
 
 
 def _compare_event(replay: CaseReplay, recorded: Recorded, made: Produced) -> str | None:
     kind, element_id, payload = made
     if (recorded.kind, recorded.element_id) != (kind, element_id):
-        return f"replay produced {kind} at {element_id or 'the case'} instead"
+        why = f" ({payload.get('message')})" if kind == "incident_raised" else ""
+        return f"replay produced {kind} at {element_id or 'the case'} instead{why}"
     expected = dict(recorded.payload)
     replayed = to_json_ready(payload)
     if "task_id" in replayed:
@@ -69,7 +72,7 @@ def _pair_task(replay: CaseReplay, recorded_id: str, replayed_id: str) -> str | 
 
 
 def check_final(replay: CaseReplay, stored: StoredCase, stored_state: Snapshot,
-                replayed: Snapshot, writers: dict[str, Recorded]) -> list[str]:
+                replayed: Snapshot, writers: dict[str, Recorded]) -> list[Finding]:
     """Differences between the stored case and the replayed one, once every event ran."""
     case, found = stored.case, []
     if case.status != replay.status:
@@ -81,7 +84,6 @@ def check_final(replay: CaseReplay, stored: StoredCase, stored_state: Snapshot,
     if stored.keys != replay.keys:
         found.append(f"correlation keys: stored {sorted(stored.keys)}, replayed "
                      f"{sorted(replay.keys)}")
-    found += _data_differences(stored_state.data, replayed.data, writers)
     if Counter(stored_state.live) != Counter(replayed.live):
         found.append(f"live tasks: stored {_tasks(stored_state.live)}, replayed "
                      f"{_tasks(replayed.live)}")
@@ -90,27 +92,33 @@ def check_final(replay: CaseReplay, stored: StoredCase, stored_state: Snapshot,
     if Counter(stored.open_tasks) != Counter(open_replayed):
         found.append(f"open human tasks: stored {_people(stored.open_tasks)}, replayed "
                      f"{_people(open_replayed)}")
-    return found
+    return data_differences(stored_state.data, replayed.data, writers) + \
+        [(None, sentence) for sentence in found]
 
 
-def _data_differences(stored: dict[str, Any], replayed: dict[str, Any],
-                      writers: dict[str, Recorded]) -> list[str]:
+def data_differences(stored: dict[str, Any], replayed: dict[str, Any],
+                     writers: dict[str, Recorded], only_results: bool = False
+                     ) -> list[Finding]:
+    """Fields that differ, each named after the event that wrote it in the replay.
+
+    `only_results`: for a replay that stopped early, only fields a recorded handler result
+    wrote (a later step may still have changed the others): where a diverging value came from.
+    """
     stored_json, replayed_json = to_json_ready(stored), to_json_ready(replayed)
-    found = []
+    found: list[Finding] = []
     for name in sorted(set(stored_json) | set(replayed_json)):
-        before, after = stored_json.get(name), replayed_json.get(name)
-        if before == after:
+        before, after, writer = stored_json.get(name), replayed_json.get(name), writers.get(name)
+        if before == after or only_results and (
+                writer is None or writer.kind != "service_called" or name not in stored_json):
             continue
-        writer = writers.get(name)
-        cause = f" ({writer.label()} wrote it)" if writer is not None else ""
+        prefix = f"{writer.label()}: " if writer is not None else ""
         if name not in replayed_json:
-            found.append(f"case data field '{name}': stored {_show(before)}, the replay has "
-                         f"no such field")
+            text = f"stored {_show(before)}, the replay has no such field"
         elif name not in stored_json:
-            found.append(f"case data field '{name}': not stored, replayed {_show(after)}{cause}")
+            text = f"not stored, replayed {_show(after)}"
         else:
-            found.append(f"case data field '{name}': stored {_show(before)}, replayed "
-                         f"{_show(after)}{cause}")
+            text = f"stored {_show(before)}, replayed {_show(after)}"
+        found.append((writer.seq if writer else None, f"{prefix}case data field '{name}': {text}"))
     return found
 
 
