@@ -1,5 +1,6 @@
 """SQLAlchemy models: domain records and engine state. Import from here."""
 
+from .access import AuditAccess
 from .base import Base, utcnow
 from .domain import Application, Claim, Customer, Payment, Policy, Product
 from .engine import (
@@ -19,6 +20,7 @@ from .users import SavedFilter, User
 
 __all__ = [
     "Application",
+    "AuditAccess",
     "AuditEvent",
     "Base",
     "Case",

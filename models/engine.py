@@ -45,6 +45,13 @@ class Case(Base):
     """A process instance. `version_id` makes concurrent writers conflict instead of overwrite."""
 
     __tablename__ = "cases"
+    __table_args__ = (
+        # The auditors' case search: business key prefix and customer name substring. On
+        # PostgreSQL a pg_trgm GIN index serves both (LIKE / ILIKE); SQLite scans.
+        Index("ix_cases_search", "business_key", "customer_name", postgresql_using="gin",
+              postgresql_ops={"business_key": "gin_trgm_ops",
+                              "customer_name": "gin_trgm_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
@@ -62,7 +69,8 @@ class Case(Base):
     head_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH,
                                            server_default=GENESIS_HASH)
     started_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # indexed: the auditors' search filters on it and lists newest first
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
     # When the earliest timer the case waits on is due (from the engine, set on every save).
@@ -185,7 +193,11 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        # "every case this person acted in", for the auditors' search by actor
+        Index("ix_audit_event_actor_case", "actor", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -14,7 +14,7 @@ from .roles import ALL_ROLES
 
 SUBJECTS = {"new_business": "application", "claims": "claim"}
 DECISION_VERBS = {
-    "accept": "accepted", "accept_with_loading": "accepted with a loading",
+    "accept": "accepted", "accept_with_loading": "accepted the {subject} with a loading",
     "refer_to_senior": "referred", "refer": "referred", "decline": "declined",
     "approve": "approved", "reject": "rejected",
     "continue": "cleared the {subject} for assessment",

@@ -11,6 +11,7 @@ from services.roles import ALL_ROLES
 from .access import login_required, refuse_read_only_writes
 from .admin_jobs import admin_jobs
 from .api import api
+from .audit_pages import audit_pages
 from .auth import auth, load_current_user
 from .csrf import init_csrf
 from .current_user import current_user
@@ -36,7 +37,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(diagram_pages)
     app.register_blueprint(vendor_assets)
-    for blueprint in (inbox_pages, task_pages, start_pages, incident_pages, admin_jobs):
+    for blueprint in (inbox_pages, task_pages, start_pages, incident_pages, admin_jobs,
+                      audit_pages):
         app.register_blueprint(blueprint)
     app.context_processor(_template_globals)
     register_error_handlers(app)
