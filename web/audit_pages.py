@@ -5,6 +5,7 @@ and every view is itself recorded in the access log in the same transaction.
 
 from __future__ import annotations
 
+import json
 from pathlib import PurePosixPath
 from urllib.parse import urlencode
 
@@ -12,7 +13,7 @@ from flask import Blueprint, Response, render_template, request
 from sqlalchemy.orm import Session
 
 from engine.clock import current_time
-from services import access_log, case_search
+from services import access_log, audit_export, audit_verify, case_search
 from services.case_audit import case_audit
 from services.case_search import STATUSES, CaseSearch
 from services.case_steps import case_step, replay_summary
@@ -52,7 +53,9 @@ def _case_page(template: str, page: str, case_id: int) -> str:
         audit = case_audit(uow.session, case_id)
         html = render_template(template, audit=audit, case=audit.case,
                                comparison=audit.comparison, generated_at=current_time(),
-                               replay=replay_summary(uow.session, case_id), step_links=True)
+                               replay=replay_summary(uow.session, case_id),
+                               chain=audit_verify.verify_case(uow.session, case_id),
+                               step_links=True)
         viewed(uow.session, page, case_id, request.query_string.decode()[:500])
         uow.commit()
     return html
@@ -80,6 +83,21 @@ def step(case_id: int, seq: int) -> str:
         viewed(uow.session, "step", case_id, urlencode({"seq": seq}))
         uow.commit()
     return html
+
+
+@audit_pages.get("/cases/<int:case_id>/history.json")
+@roles_required(*AUDIT_ROLES)
+def history_json(case_id: int) -> Response:
+    """The case's history with its hashes, to verify outside Insurflow (docs/audit.md)."""
+    with unit_of_work() as uow:
+        document = audit_export.export_case(uow.session, case_id)
+        viewed(uow.session, "history export", case_id)
+        uow.commit()
+    response = Response(json.dumps(document, indent=2) + "\n", mimetype="application/json")
+    key = document.get("business_key") or f"case-{case_id}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{key}-history.json"'
+    response.cache_control.private = True
+    return response
 
 
 @audit_pages.get("/cases/<int:case_id>/files/<path:path>")

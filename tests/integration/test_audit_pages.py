@@ -34,7 +34,8 @@ def app(database_url: str, uow) -> Flask:  # type: ignore[no-untyped-def]
 
 def _pages(case_id: int) -> list[str]:
     return ["/audit", f"/audit/cases/{case_id}", f"/audit/cases/{case_id}/report",
-            f"/audit/cases/{case_id}/files/{DMN}", "/audit/access-log"]
+            f"/audit/cases/{case_id}/files/{DMN}", f"/audit/cases/{case_id}/history.json",
+            "/audit/access-log"]
 
 
 def _access_rows(uow) -> list[AuditAccess]:  # type: ignore[no-untyped-def]
@@ -75,7 +76,7 @@ def test_a_clerk_is_refused_every_auditor_page(app: Flask, uow) -> None:  # type
 def test_unknown_case_and_file_are_404(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
     case_id = referred_case(uow)
     client = signed_in_client(app, "aud1")
-    for path in ["/audit/cases/9999", "/audit/cases/9999/report",
+    for path in ["/audit/cases/9999", "/audit/cases/9999/report", "/audit/cases/9999/history.json",
                  f"/audit/cases/9999/files/{DMN}", f"/audit/cases/{case_id}/files/nope.dmn",
                  f"/audit/cases/{case_id}/files/processes/claims/claim_authority.dmn"]:
         answer = client.get(path)
@@ -135,7 +136,8 @@ def test_every_view_and_download_is_logged(app: Flask, uow) -> None:  # type: ig
     assert [(r.username, r.page, r.case_id) for r in rows] == [
         ("aud1", "case search", None), ("aud1", "case audit", case_id),
         ("aud1", "report", case_id), ("aud1", "file", case_id),
-        ("aud1", "access log", None), ("aud1", "case search", None)]
+        ("aud1", "history export", case_id), ("aud1", "access log", None),
+        ("aud1", "case search", None)]
     assert rows[3].query == f"file={DMN.replace('/', '%2F')}&version=1"
     assert rows[-1].query == "customer=mei&status=active"
     log = client.get("/audit/access-log?user=aud1").get_data(as_text=True)
