@@ -200,6 +200,10 @@ class CaseRuntime:
     def is_completed(self) -> bool:
         return bool(self.workflow.completed)
 
+    def has_failed_task(self) -> bool:
+        """Some task is stopped at an error: an open incident, or a retry not yet run."""
+        return any(t.state == TaskState.ERROR for t in self._all_tasks())
+
     def ready_user_tasks(self) -> list[UserTaskInfo]:
         return [self._user_task_info(t) for t in self._all_tasks()
                 if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]

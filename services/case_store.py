@@ -177,6 +177,8 @@ def _update_status(session: Session, case: Case, runtime: CaseRuntime,
         case.status = "retrying"
     elif result.incident is not None:
         case.status = "incident"
+    elif runtime.has_failed_task():
+        pass  # another branch is still stopped there: the case stays 'incident'/'retrying'
     elif runtime.is_completed():
         if case.status != "completed":
             case.completed_at = now

@@ -194,6 +194,8 @@ class CaseReplay:
             self.status = "retrying"
         elif result.incident is not None:
             self.status = "incident"
+        elif self._live().has_failed_task():
+            pass  # as case_store: a branch still stopped keeps the status it set
         elif self._live().is_completed():
             completed = self.status == "completed"
             self.status = "completed"

@@ -73,11 +73,12 @@ def test_background_service_task_replays_without_calling_the_system(
         uow, clock, session_factory) -> None:  # type: ignore[no-untyped-def]
     with session_factory() as session:
         bind = session.get_bind()
-    with bind.begin() as conn:  # the "outside system" of test.record_effect
-        conn.execute(text("CREATE TABLE IF NOT EXISTS test_call (idempotency_key TEXT, "
+    with bind.begin() as conn:  # the "outside system" of test.record_effect, empty
+        conn.execute(text("DROP TABLE IF EXISTS test_call"))
+        conn.execute(text("DROP TABLE IF EXISTS test_effect"))
+        conn.execute(text("CREATE TABLE test_call (idempotency_key TEXT, pid INTEGER)"))
+        conn.execute(text("CREATE TABLE test_effect (idempotency_key TEXT PRIMARY KEY, "
                           "pid INTEGER)"))
-        conn.execute(text("CREATE TABLE IF NOT EXISTS test_effect (idempotency_key TEXT "
-                          "PRIMARY KEY, pid INTEGER)"))
     case_id = flows.start(uow, "background_effect", {"sleep": 0})
     run_due_jobs(session_factory)
     assert "background_task_run" in _kinds(uow, case_id)
