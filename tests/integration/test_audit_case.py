@@ -9,11 +9,8 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
 from flask import Flask
 
-from app import create_app
-from handlers import ensure_products
 from tests.support import flows
 from tests.support.audit_cases import referred_case, reviewed_case
 from tests.support.auth import signed_in_client
@@ -22,14 +19,6 @@ DMN = "processes/new_business/underwriting_risk.dmn"
 OLD_REASON = "Major health condition needs medical underwriting"
 NEW_REASON = "Major health condition: send to the medical officer"
 
-
-@pytest.fixture
-def app(database_url: str, uow) -> Flask:  # type: ignore[no-untyped-def]
-    flows.deploy(uow)
-    with uow() as work:
-        ensure_products(work.session)
-        work.commit()
-    return create_app({"DATABASE_URL": database_url, "TESTING": True})
 
 
 def _text(html: str) -> str:

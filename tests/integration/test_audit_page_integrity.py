@@ -8,28 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from sqlalchemy import Engine, select
 
-from app import create_app
-from handlers import ensure_products
 from models import AuditAccess
-from tests.support import flows
 from tests.support.audit import set_fields, tamper
 from tests.support.audit_cases import referred_case
 from tests.support.auth import signed_in_client
 
 VERIFIER = Path(__file__).resolve().parents[2] / "tools" / "verify_audit_export.py"
 
-
-@pytest.fixture
-def app(database_url: str, uow) -> Flask:  # type: ignore[no-untyped-def]
-    flows.deploy(uow)
-    with uow() as work:
-        ensure_products(work.session)
-        work.commit()
-    return create_app({"DATABASE_URL": database_url, "TESTING": True})
 
 
 def _verify_outside(document: bytes, tmp_path: Path) -> subprocess.CompletedProcess[str]:

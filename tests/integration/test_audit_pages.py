@@ -6,14 +6,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app import create_app
 from engine.clock import set_clock
-from handlers import ensure_products
 from models import AuditAccess
 from tests.support import flows
 from tests.support.applicants import DELIVERY, PREMIUM, RECEIPT, applicant
@@ -22,14 +19,6 @@ from tests.support.auth import csrf_token, signed_in_client
 
 DMN = "processes/new_business/underwriting_risk.dmn"
 
-
-@pytest.fixture
-def app(database_url: str, uow) -> Flask:  # type: ignore[no-untyped-def]
-    flows.deploy(uow)
-    with uow() as work:
-        ensure_products(work.session)
-        work.commit()
-    return create_app({"DATABASE_URL": database_url, "TESTING": True})
 
 
 def _pages(case_id: int) -> list[str]:

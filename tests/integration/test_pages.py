@@ -10,24 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app import create_app
 from cli.demo import DEMO_USERS
-from handlers import ensure_products
 from models import AuditEvent, HumanTask, TaskDraft
 from services import users
 from services.unit_of_work import UnitOfWork
 from tests.support import flows
 from tests.support.applicants import PREMIUM, applicant
 from tests.support.auth import csrf_token, sign_in, signed_in_client
-
-
-@pytest.fixture
-def app(database_url: str, uow) -> Flask:  # type: ignore[no-untyped-def]
-    flows.deploy(uow)
-    with uow() as work:
-        ensure_products(work.session)
-        work.commit()
-    return create_app({"DATABASE_URL": database_url, "TESTING": True})
 
 
 def _referred_case(uow) -> tuple[int, str]:  # type: ignore[no-untyped-def]
