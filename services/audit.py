@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
 from engine import values
@@ -54,6 +54,16 @@ def write_pending(session: Session) -> None:
 @event.listens_for(Session, "before_flush")
 def _write_pending(session: Session, _context: Any, _instances: Any) -> None:
     write_pending(session)
+    if not session.in_nested_transaction():
+        _advance_updated_heads(session)
+
+
+def _advance_updated_heads(session: Session) -> None:
+    """A case this flush updates anyway carries its new head in that same UPDATE (else
+    before_commit would send a second one just for the head)."""
+    for case, seq, digest in session.info.get(_HEADS, {}).values():
+        if inspect(case).modified and case.last_event_seq != seq:
+            case.last_event_seq, case.head_hash = seq, digest
 
 
 @event.listens_for(Session, "before_commit")
