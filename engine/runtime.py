@@ -149,6 +149,7 @@ class CaseRuntime:
         task = self._ready_user_task(task_id)
         task.data = {**task.data, **data}
         task.run()
+        self._did_complete(task)  # records nothing for a user task; a replay notes the moment
         return self.run()
 
     def retry_failed_task(self, task_id: str) -> RunResult:

@@ -24,15 +24,10 @@ from .errors import NotFound
 from .replay_case import CannotApply, CaseReplay
 from .replay_compare import Finding, check_final, check_step, data_differences, note_writers
 from .replay_history import Recorded, Step, StoredCase, group_steps, load_cases
+from .replay_states import ReplayStep, step_states
 
-
-@dataclass(frozen=True)
-class ReplayStep:
-    seq: int                      # the audit event after which this state holds
-    kind: str                     # that event's kind
-    data: dict[str, Any]          # case data after the event
-    completed: list[str]          # element ids completed so far (in order)
-    current: list[str]            # element ids ready or waiting now
+__all__ = ["BatchOutcome", "ReplayReport", "ReplayStep", "replay_batch", "replay_case",
+           "replay_stored"]
 
 
 @dataclass
@@ -40,7 +35,7 @@ class ReplayReport:
     case_id: int
     matches: bool
     differences: list[str]        # plain sentences, first divergence first
-    steps: list[ReplayStep]       # one per audit event up to `to_seq`
+    steps: list[ReplayStep]       # one per audit event up to `to_seq` (replay_states.py)
     events: int = 0               # events in the history
     version: str = ""             # "new_business v2": the version replayed
     business_key: str | None = None
@@ -84,7 +79,7 @@ def replay_stored(session: Session, stored: StoredCase, to_seq: int | None,
     assert version is not None  # FK guarantees it
     report = ReplayReport(case.id, True, [], [], len(stored.events),
                           f"{version.process_id} v{version.version}", case.business_key)
-    replay = CaseReplay(definition_of(session, case))
+    replay = CaseReplay(definition_of(session, case), keep_moments=keep_steps)
     writers: dict[str, Recorded] = {}
     steps = group_steps(stored.events)
     _check_version(stored.events, version, report)
@@ -132,11 +127,10 @@ def _after(replay: CaseReplay, step: Step, before: dict[str, Any],
     state = snapshot(replay.runtime)
     note_writers(writers, step, before, state.data)
     if report is not None:
-        data = copy.deepcopy(state.data)
-        completed = list(replay.runtime.completed)
-        current = list(dict.fromkeys(element for element, _ in state.live))
-        report.steps += [ReplayStep(event.seq, event.kind, data, completed, current)
-                         for event in step.events if to_seq is None or event.seq <= to_seq]
+        after = ReplayStep(0, "", copy.deepcopy(state.data), list(replay.runtime.completed),
+                           list(dict.fromkeys(element for element, _ in state.live)))
+        previous = report.steps[-1] if report.steps else None
+        report.steps += step_states(step, replay.moments, previous, after, to_seq)
     return state.data
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from engine import EngineError, IncidentInfo, ProcessDefinition, RunResult
 from engine.clock import current_time, pinned
 from engine.replay import (
+    Moment,
     RecordedCall,
     RecordedFailure,
     ReplayInvoker,
@@ -33,8 +34,10 @@ class CannotApply(Exception):
 
 
 class CaseReplay:
-    def __init__(self, definition: ProcessDefinition) -> None:
+    def __init__(self, definition: ProcessDefinition, keep_moments: bool = False) -> None:
         self.definition = definition
+        self.keep_moments = keep_moments
+        self.moments: list[Moment] = []  # what the last step passed through, if kept
         self.invoker = ReplayInvoker()
         self.runtime: ReplayRuntime | None = None
         self.task_ids: dict[str, str] = {}  # recorded task id -> replayed task id
@@ -53,6 +56,7 @@ class CaseReplay:
         if event.kind == "incident_retry_queued":
             self.status = "retrying"
             return []
+        self.moments = []
         if event.kind not in ENGINE_INPUTS:
             return []  # a kind replay does not know moves nothing
         self.invoker.expect(*_recorded_calls(step))
@@ -63,6 +67,7 @@ class CaseReplay:
                 raise CannotApply(str(error)) from error
             produced = self._derive(result, attempt)
         assert self.runtime is not None
+        self.moments = self.runtime.take_moments()
         self.runtime = reloaded(self.runtime)
         return produced
 
@@ -72,6 +77,8 @@ class CaseReplay:
         data = from_json_ready(event.payload.get("data") or {})
         runtime = ReplayRuntime.start(self.definition, data, self.invoker)
         assert isinstance(runtime, ReplayRuntime)
+        if self.keep_moments:
+            runtime.keep_moments()
         self.runtime = runtime
         return runtime.run(), 1
 

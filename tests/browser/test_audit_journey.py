@@ -64,14 +64,24 @@ def test_auditor_searches_reads_a_decision_and_steps_through(
 
     page.get_by_role("link", name="Next event →").click()
     expect(page.locator("#step-position")).to_have_text(re.compile(rf"^Event {paid} of"))
-    changes = page.locator("#data-changes")
-    expect(changes.locator("li.added", has_text="first_premium")).to_be_visible()
+    changes = page.locator("#data-changes")  # the submitted form, before the engine ran on
+    expect(changes.locator("li.added", has_text="amount")).to_be_visible()
     expect(changes.locator("li.changed", has_text="reference")).to_contain_text("TRX-1")
+    expect(changes.locator("li", has_text="first_premium")).to_have_count(0)
+    expect(_shape(page, "record_first_premium")).to_have_class(re.compile(r"\bstep-current\b"))
+    expect(page.locator("#state-meaning")).to_contain_text("right after")
+
+    page.get_by_role("link", name="Next event →").click()  # the booking call: its result
+    expect(page.locator("#step-position")).to_have_text(re.compile(rf"^Event {paid + 1} of"))
+    expect(changes.locator("li.added", has_text="first_premium")).to_be_visible()
     expect(_shape(page, "record_first_premium")).to_have_class(re.compile(r"\bstep-done\b"))
-    expect(_shape(page, "underwriting_review")).to_have_class(re.compile(r"\bstep-current\b"))
+    expect(_shape(page, "book_first_premium")).to_have_class(re.compile(r"\bstep-current\b"))
+    expect(_shape(page, "underwriting_review")).not_to_have_class(re.compile(r"\bstep-"))
     screenshot("step-after-premium")
 
     page.keyboard.press("ArrowLeft")  # the keyboard goes back one event
+    expect(page.locator("#step-position")).to_have_text(re.compile(rf"^Event {paid} of"))
+    page.keyboard.press("ArrowLeft")
     expect(page.locator("#step-position")).to_have_text(re.compile(rf"^Event {paid - 1} of"))
     expect(_shape(page, "record_first_premium")).to_have_class(re.compile(r"\bstep-current\b"))
     page.keyboard.press("ArrowRight")

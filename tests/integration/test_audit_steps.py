@@ -57,6 +57,10 @@ def _markers(page: str) -> tuple[list[str], list[str]]:
         json.loads(html_lib.unescape(current.group(1)))
 
 
+def _changes(page: str) -> str:
+    return _text(page.split('id="data-changes"')[1].split("</ul>")[0])
+
+
 def test_a_step_shows_the_event_the_data_change_and_the_diagram(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
     case_id = referred_case(uow)
     paid = _seq(uow, case_id, "task_completed", "record_first_premium")
@@ -67,29 +71,68 @@ def test_a_step_shows_the_event_the_data_change_and_the_diagram(app: Flask, uow)
     text = _text(page)
     assert "Clerk clerk1 completed “Record first premium”" in text
     assert "Submitted form amount 450.00 method bank_transfer" in text
-    changes = _text(page.split('id="data-changes"')[1].split("</ul>")[0])
+    # the submitted form, merged into the data before the engine runs on from it
+    changes = _changes(page)
     assert "added amount : 450.00" in changes
     assert "changed reference : \"\" → TRX-1" in changes
-    assert "added first_premium : amount 450.00 direction in" in changes
-    assert "added risk_class : refer" in changes
-    # the diagram: the premium task was current before, done after; review is current now
+    assert "first_premium" not in changes and "risk_class" not in changes
+    # the diagram: the premium task was waiting before, is the one just done now
     done_before, current_before = _markers(before)
-    done_after, current_after = _markers(page)
+    _, current_after = _markers(page)
     assert "record_first_premium" in current_before and "underwriting_review" not in \
         current_before + done_before
-    assert "record_first_premium" in done_after and "assess_risk" in done_after
-    assert "underwriting_review" in current_after
+    assert current_after == ["record_first_premium"]
     assert f'data-diagram-url="/cases/{case_id}/diagram.bpmn"' in page
+    # where the engine ran on to: review is current once it is ready, the rest done
+    ready = _seq(uow, case_id, "task_ready", "underwriting_review")
+    done_then, current_then = _markers(client.get(
+        f"/audit/cases/{case_id}/steps/{ready}").get_data(as_text=True))
+    assert "record_first_premium" in done_then and "assess_risk" in done_then
+    assert "underwriting_review" in current_then
+
+
+def test_a_service_call_shows_its_result_as_it_landed(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
+    case_id = reviewed_case(uow)
+    seq = _seq(uow, case_id, "service_called", "record_underwriting")
+    page = signed_in_client(app, "aud1").get(
+        f"/audit/cases/{case_id}/steps/{seq}").get_data(as_text=True)
+    changes = _changes(page)
+    assert "added underwriting : " in changes and "decision accept_with_loading" in changes
+    assert changes.count("added ") == 1 and "issuance" not in changes
+    done, current = _markers(page)
+    assert current == ["record_underwriting"]
+    assert "underwriting_review" in done and "issue_policy" not in done + current
+    assert "No change in the case data at this event." not in page
+    meaning = _text(page.split('id="state-meaning">')[1].split("</p>")[0])
+    assert meaning.startswith("The case right after ") and "completed (marked as current)" \
+        in meaning
+
+
+def test_a_decision_event_shows_its_outputs_added(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
+    case_id = referred_case(uow)
+    seq = _seq(uow, case_id, "decision_evaluated", "assess_risk")
+    page = signed_in_client(app, "aud1").get(
+        f"/audit/cases/{case_id}/steps/{seq}").get_data(as_text=True)
+    changes = _changes(page)
+    for output in ("risk_class : refer", "loading_percent : 0", "risk_reason : "):
+        assert f"added {output}" in changes, output
+    assert "first_premium" not in changes  # that landed at the call before
+    done, current = _markers(page)
+    assert current == ["assess_risk"] and "book_first_premium" in done
 
 
 def test_nested_changes_are_named_by_their_path(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
     case_id = reviewed_case(uow)
     decided = _seq(uow, case_id, "task_completed", "underwriting_review")
-    page = signed_in_client(app, "aud1").get(f"/audit/cases/{case_id}/steps/{decided}")
-    changes = _text(page.get_data(as_text=True).split('id="data-changes"')[1].split("</ul>")[0])
+    client = signed_in_client(app, "aud1")
+    changes = _changes(client.get(f"/audit/cases/{case_id}/steps/{decided}")
+                       .get_data(as_text=True))
     assert "changed loading_percent : 0 → 25" in changes
+    issued = _seq(uow, case_id, "service_called", "issue_policy")
+    changes = _changes(client.get(f"/audit/cases/{case_id}/steps/{issued}")
+                       .get_data(as_text=True))
     assert "added issuance : " in changes and "policy_number POL-" in changes
-    quiet = signed_in_client(app, "aud1").get(f"/audit/cases/{case_id}/steps/{decided + 1}")
+    quiet = client.get(f"/audit/cases/{case_id}/steps/{decided + 1}")
     assert "No change in the case data at this event." in quiet.get_data(as_text=True)
 
 
