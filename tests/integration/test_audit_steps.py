@@ -8,27 +8,14 @@ import html as html_lib
 import json
 import re
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app import create_app
-from handlers import ensure_products
 from models import AuditAccess, AuditEvent
 from services import audit
 from services.cases import get_case
-from tests.support import flows
 from tests.support.audit_cases import referred_case, reviewed_case
 from tests.support.auth import signed_in_client
-
-
-@pytest.fixture
-def app(database_url: str, uow) -> Flask:  # type: ignore[no-untyped-def]
-    flows.deploy(uow)
-    with uow() as work:
-        ensure_products(work.session)
-        work.commit()
-    return create_app({"DATABASE_URL": database_url, "TESTING": True})
 
 
 def _text(html: str) -> str:

@@ -11,12 +11,9 @@ import pytest
 from handlers import ensure_products
 from services.replay import ReplayReport, ReplayStep, replay_case, replay_stored
 from services.replay_history import group_steps, load_cases
-from tests.integration.test_retries import ROOT as BACKGROUND
-from tests.integration.test_retries import START
 from tests.support import flows
 from tests.support.audit_cases import reviewed_case
-from tests.support.handlers import FLAKY_CALLS, OUTAGE
-from tests.support.jobs import MovableClock, run_due_jobs
+from tests.support.jobs import MovableClock, background_clock, run_due_jobs
 
 AT_ELEMENT = ("service_called", "decision_evaluated", "gateway_passed", "end_reached")
 
@@ -91,11 +88,7 @@ def test_a_step_ends_in_the_state_replay_compares(uow) -> None:  # type: ignore[
 
 @pytest.fixture
 def clock(uow) -> MovableClock:  # type: ignore[no-untyped-def]
-    clock = MovableClock(START)
-    flows.deploy(uow, BACKGROUND)
-    FLAKY_CALLS.clear()
-    OUTAGE["down"] = True
-    return clock
+    return background_clock(uow)
 
 
 def test_a_retried_call_shows_its_result_at_its_own_event(

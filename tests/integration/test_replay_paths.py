@@ -9,11 +9,9 @@ from sqlalchemy import text
 from handlers import REGISTRY
 from services import incidents, job_runs
 from services.replay import ReplayReport, replay_case
-from tests.integration.test_retries import ROOT as BACKGROUND
-from tests.integration.test_retries import START
 from tests.support import flows
 from tests.support.handlers import FLAKY_CALLS, OUTAGE
-from tests.support.jobs import MovableClock, run_due_jobs
+from tests.support.jobs import MovableClock, background_clock, run_due_jobs
 
 
 def _replayed(uow, case_id: int) -> ReplayReport:  # type: ignore[no-untyped-def]
@@ -29,11 +27,7 @@ def _kinds(uow, case_id: int) -> list[str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def clock(uow) -> MovableClock:  # type: ignore[no-untyped-def]
-    clock = MovableClock(START)
-    flows.deploy(uow, BACKGROUND)
-    FLAKY_CALLS.clear()
-    OUTAGE["down"] = True
-    return clock
+    return background_clock(uow)
 
 
 def test_retry_that_fails_twice_then_succeeds_replays(uow, clock, session_factory) -> None:  # type: ignore[no-untyped-def]

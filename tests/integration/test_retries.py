@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
 from services import job_runs
 from tests.support import flows
 from tests.support.handlers import FLAKY_CALLS, OUTAGE
-from tests.support.jobs import MovableClock, jobs_of, run_due_jobs
-
-ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "background"
-START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+from tests.support.jobs import START, MovableClock, background_clock, jobs_of, run_due_jobs
 
 
 @pytest.fixture
 def clock(uow) -> MovableClock:  # type: ignore[no-untyped-def]
-    clock = MovableClock(START)
-    flows.deploy(uow, ROOT)
-    FLAKY_CALLS.clear()
-    OUTAGE["down"] = True
-    return clock
+    return background_clock(uow)
 
 
 def test_flaky_handler_fails_twice_then_succeeds(uow, clock, session_factory) -> None:  # type: ignore[no-untyped-def]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,6 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.clock import set_clock
 from models import Job
 from services.worker import Worker, WorkerOptions
+from tests.support import flows
+from tests.support.handlers import FLAKY_CALLS, OUTAGE
+
+# Test processes with background, flaky and failing service tasks, and their start instant.
+BACKGROUND = Path(__file__).resolve().parent.parent / "fixtures" / "background"
+START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 class MovableClock:
@@ -31,3 +38,13 @@ def jobs_of(session_factory: sessionmaker[Session], case_id: int) -> list[Job]:
     with session_factory() as session:
         return list(session.scalars(select(Job).where(Job.case_id == case_id)
                                     .order_by(Job.id)))
+
+
+def background_clock(uow: flows.UowFactory) -> MovableClock:
+    """A clock at START, the background test processes deployed, and the test handlers'
+    outside systems as new (the flaky one forgets its calls, the outage is down)."""
+    clock = MovableClock(START)
+    flows.deploy(uow, BACKGROUND)
+    FLAKY_CALLS.clear()
+    OUTAGE["down"] = True
+    return clock
