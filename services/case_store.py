@@ -169,21 +169,25 @@ def _copy_case_identity(case: Case, row: HumanTask) -> None:
         row.customer_name, row.customer_search = case.customer_name, search
 
 
+def next_status(previous: str, runtime: CaseRuntime, result: RunResult,
+                retrying: bool) -> str:
+    """The case's status after a step; replay derives it with this same rule."""
+    if retrying:
+        return "retrying"
+    if result.incident is not None:
+        return "incident"
+    if runtime.has_failed_task():
+        return previous  # another branch is still stopped there: 'incident' or 'retrying'
+    return "completed" if runtime.is_completed() else "active"
+
+
 def _update_status(session: Session, case: Case, runtime: CaseRuntime,
                    result: RunResult, retrying: bool) -> None:
     now = current_time()
     case.updated_at = now
-    if retrying:
-        case.status = "retrying"
-    elif result.incident is not None:
-        case.status = "incident"
-    elif runtime.has_failed_task():
-        pass  # another branch is still stopped there: the case stays 'incident'/'retrying'
-    elif runtime.is_completed():
-        if case.status != "completed":
-            case.completed_at = now
-            audit.record(session, case, "case_completed", audit.SYSTEM, None,
-                         {"business_key": case.business_key})
-        case.status = "completed"
-    else:
-        case.status = "active"
+    status = next_status(case.status, runtime, result, retrying)
+    if status == "completed" and case.status != "completed":
+        case.completed_at = now
+        audit.record(session, case, "case_completed", audit.SYSTEM, None,
+                     {"business_key": case.business_key})
+    case.status = status

@@ -23,7 +23,7 @@ from engine.replay import (
 )
 from engine.values import from_json_ready, to_json_ready
 
-from .case_store import NOT_RETRIED
+from .case_store import NOT_RETRIED, next_status
 from .replay_history import ASSIGNMENTS, ENGINE_INPUTS, Recorded, Step
 
 Produced = tuple[str, str | None, dict[str, Any]]  # kind, element id, JSON-ready payload
@@ -197,20 +197,10 @@ class CaseReplay:
         return produced
 
     def _update_status(self, result: RunResult, retrying: bool) -> list[Produced]:
-        if retrying:
-            self.status = "retrying"
-        elif result.incident is not None:
-            self.status = "incident"
-        elif self._live().has_failed_task():
-            pass  # as case_store: a branch still stopped keeps the status it set
-        elif self._live().is_completed():
-            completed = self.status == "completed"
-            self.status = "completed"
-            if not completed:
-                return [("case_completed", None,
-                         {"business_key": self.identity["business_key"]})]
-        else:
-            self.status = "active"
+        previous = self.status
+        self.status = next_status(previous, self._live(), result, retrying)
+        if self.status == "completed" and previous != "completed":
+            return [("case_completed", None, {"business_key": self.identity["business_key"]})]
         return []
 
 
