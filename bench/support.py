@@ -16,12 +16,14 @@ from engine.values import from_json_ready
 from handlers import ensure_products
 from models import AuditEvent
 from models.db import make_engine, make_session_factory
-from services import cases, processes, tasks
+from services import assignment, cases, processes, tasks
 from services.forms import load_schema, validate_form
+from services.roles import Actor
 from services.unit_of_work import UnitOfWork
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/insurflow_bench"
+CLERK = Actor("bench", frozenset({"clerk"}))
 Uow = Callable[[], UnitOfWork]
 
 
@@ -93,8 +95,9 @@ def new_business_case(uow: Uow, number: int) -> None:
         case_id = case.id
     for element_id, data in user_steps():
         with uow() as work:
-            task = next(t for t in tasks.list_open_tasks(work.session, role="clerk")
-                        if t.case_id == case_id and t.element_id == element_id)
+            # As the task page does after a completion: the case's next task for this clerk.
+            task = assignment.next_task_for(work.session, case_id, CLERK)
+            assert task is not None and task.element_id == element_id, task
             tasks.complete_task(work.session, task.id, data, "bench")
             work.commit()
 

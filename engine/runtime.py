@@ -107,6 +107,11 @@ class CaseRuntime:
                               workflow_state, rows_by_workflow, InsurflowScriptEngine())
         return cls(definition, workflow, invoker)
 
+    def rebind(self, invoker: CaseInvoker | None) -> None:
+        """Call handlers through `invoker` from now on: a runtime kept between transactions
+        must reach the current transaction's session, never the one it was saved in."""
+        self._invoker = invoker
+
     # -- running -------------------------------------------------------------------------
 
     def run(self, first: Callable[[], None] | None = None) -> RunResult:

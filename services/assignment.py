@@ -6,7 +6,7 @@ completion of the same task cannot interleave.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.clock import current_time
@@ -89,10 +89,14 @@ def candidates(session: Session, role: str) -> list[str]:
     return [person.username for person in people if role in person.roles]
 
 
+_OPEN_TASKS_OF_CASE = (select(HumanTask).where(HumanTask.case_id == bindparam("case_id"),
+                                               HumanTask.status == "open")
+                       .order_by(HumanTask.created_at))
+
+
 def next_task_for(session: Session, case_id: int, actor: Actor) -> HumanTask | None:
     """The case's next open task this person can pick up: theirs, or unclaimed in their roles."""
-    open_tasks = session.scalars(select(HumanTask).where(
-        HumanTask.case_id == case_id, HumanTask.status == "open").order_by(HumanTask.created_at))
+    open_tasks = session.scalars(_OPEN_TASKS_OF_CASE, {"case_id": case_id})
     for task in open_tasks:
         if task.assignee == actor.username or (task.assignee is None
                                                and actor.can_work(task.role)):

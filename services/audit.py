@@ -12,9 +12,9 @@ the case, so the chain costs no extra read; the case's `head_hash` is set with i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import Table, event, insert, inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
 from engine import values
@@ -26,6 +26,7 @@ from .audit_chain import GENESIS, event_hash, format_at
 SYSTEM = "system"
 _PENDING = "insurflow.audit.pending"
 _HEADS = "insurflow.audit.heads"
+_INSERT = insert(cast(Table, AuditEvent.__table__))
 
 
 def record(session: Session, case: Case, kind: str, actor: str,
@@ -48,7 +49,7 @@ def write_pending(session: Session) -> None:
     """Write the queued events now: before a savepoint, so rolling it back cannot lose them."""
     pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
     if pending:
-        session.connection().execute(insert(AuditEvent), pending)
+        session.connection().execute(_INSERT, pending)
 
 
 @event.listens_for(Session, "before_flush")

@@ -13,13 +13,28 @@ from engine.clock import current_time
 from engine.state import TaskRow
 from models import Case, CaseTaskState, HumanTask, Incident, ProcessVersion
 
-from . import audit, jobs
+from . import audit, jobs, runtime_cache
 from .invoker import make_invoker
 from .processes import definition_for
 
 # A handler's deliberate refusal (HandlerError) or a wiring fault gives the same answer every
 # time: those stop the case at once. Anything else (a timeout, a connection reset) is retried.
 NOT_RETRIED = frozenset({"HandlerError", "MissingHandler", "BadResult", "ConfigError"})
+
+
+# Built once: SQLAlchemy then reuses their compiled form (building one costs more than running it).
+_STATE = cast(Table, CaseTaskState.__table__)
+_STATE_ROWS = (select(_STATE.c.task_id, _STATE.c.workflow_key, _STATE.c.position,
+                      _STATE.c.digest, _STATE.c.content)
+               .where(_STATE.c.case_id == bindparam("case_id"))
+               .order_by(_STATE.c.workflow_key, _STATE.c.position))
+_INSERT_ROWS = insert(_STATE)
+_UPDATE_ROW = update(_STATE).where(_STATE.c.case_id == bindparam("key_case"),
+                                   _STATE.c.task_id == bindparam("key_task"))
+_DELETE_ROWS = delete(_STATE).where(_STATE.c.case_id == bindparam("case_id"),
+                                    _STATE.c.task_id.in_(bindparam("task_ids", expanding=True)))
+_OPEN_TASKS = select(HumanTask).where(HumanTask.case_id == bindparam("case_id"),
+                                      HumanTask.status == "open")
 
 
 @dataclass
@@ -32,6 +47,9 @@ class LoadedCase:
 
 def definition_of(session: Session, case: Case) -> ProcessDefinition:
     """The case's parsed version, looked up once per session (versions never change)."""
+    kept = runtime_cache.CACHE.peek(case)
+    if kept is not None:
+        return kept.runtime.definition
     known: dict[int, ProcessDefinition] = session.info.setdefault("insurflow.definitions", {})
     definition = known.get(case.process_version_id)
     if definition is None:
@@ -42,10 +60,18 @@ def definition_of(session: Session, case: Case) -> ProcessDefinition:
 
 
 def load(session: Session, case: Case) -> LoadedCase:
-    state = CaseTaskState.__table__.c
-    rows = session.execute(
-        select(state.task_id, state.workflow_key, state.position, state.digest, state.content)
-        .where(state.case_id == case.id).order_by(state.workflow_key, state.position)).all()
+    """The case's runtime, to move it on: the one this process kept at its last commit if
+    the row is still that commit's, else restored from the rows."""
+    kept = runtime_cache.CACHE.take(case)
+    if kept is not None:
+        kept.runtime.rebind(make_invoker(session, case))
+        return LoadedCase(case, kept.runtime, dict(kept.rows))
+    return restore(session, case)
+
+
+def restore(session: Session, case: Case) -> LoadedCase:
+    """The case's runtime rebuilt from its stored rows (for reading, or on a cache miss)."""
+    rows = session.connection().execute(_STATE_ROWS, {"case_id": case.id}).all()
     runtime = CaseRuntime.restore(definition_of(session, case), case.workflow_state,
                                   [(r.workflow_key, r.content) for r in rows],
                                   make_invoker(session, case))
@@ -63,7 +89,8 @@ def save(session: Session, loaded: LoadedCase, result: RunResult, attempt: int =
     session.flush()  # what the step itself changed; the rest is written once, at commit
     with session.no_autoflush:
         _write_rows(session, loaded, saved.tasks)
-        case.workflow_state = saved.workflow_state
+        token = runtime_cache.saved(session, case, runtime, loaded.rows)
+        case.workflow_state = {**saved.workflow_state, runtime_cache.TOKEN: token}
         retry = _retry_or_incident(session, loaded, result.incident, attempt) \
             if result.incident is not None else None
         retrying = retry is not None
@@ -115,16 +142,13 @@ def _write_rows(session: Session, loaded: LoadedCase, rows: list[TaskRow]) -> No
         stored[row.task_id] = (row.digest, row.position)
     current = {row.task_id for row in rows}
     gone = [task_id for task_id in stored if task_id not in current]
-    table = cast(Table, CaseTaskState.__table__)
+    connection = session.connection()
     if added:
-        session.execute(insert(table), added)
+        connection.execute(_INSERT_ROWS, added)
     if changed:
-        session.execute(update(table).where(table.c.case_id == bindparam("key_case"),
-                                            table.c.task_id == bindparam("key_task")),
-                        [_keyed(values) for values in changed])
+        connection.execute(_UPDATE_ROW, [_keyed(values) for values in changed])
     if gone:
-        session.execute(delete(table).where(table.c.case_id == case_id,
-                                            table.c.task_id.in_(gone)))
+        connection.execute(_DELETE_ROWS, {"case_id": case_id, "task_ids": gone})
         for task_id in gone:
             del stored[task_id]
 
@@ -138,8 +162,7 @@ def _keyed(values: dict[str, object]) -> dict[str, object]:
 def _sync_human_tasks(session: Session, case: Case, runtime: CaseRuntime) -> None:
     now = current_time()
     ready = {info.task_id: info for info in runtime.ready_user_tasks()}
-    open_rows = {t.id: t for t in session.scalars(
-        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open"))}
+    open_rows = {t.id: t for t in session.scalars(_OPEN_TASKS, {"case_id": case.id})}
     for task_id, row in open_rows.items():
         if task_id not in ready and row.status == "open":
             row.status, row.completed_at = "cancelled", now

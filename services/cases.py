@@ -108,7 +108,7 @@ def show_case(session: Session, case_id: int) -> CaseView:
     case = get_case(session, case_id)
     version = session.get(ProcessVersion, case.process_version_id)
     assert version is not None
-    loaded = case_store.load(session, case)
+    loaded = case_store.restore(session, case)
     open_tasks = list(session.scalars(select(HumanTask).where(
         HumanTask.case_id == case.id, HumanTask.status == "open").order_by(HumanTask.created_at)))
     events = list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)

@@ -7,9 +7,9 @@ task is completed), one per task and user; completing the task removes its draft
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, bindparam, delete
 from sqlalchemy.orm import Session
 
 from engine.clock import current_time
@@ -41,5 +41,10 @@ def get_draft(session: Session, task_id: str, username: str) -> TaskDraft | None
     return session.get(TaskDraft, (task_id, username))
 
 
+_DRAFTS = cast(Table, TaskDraft.__table__)
+_DISCARD = delete(_DRAFTS).where(_DRAFTS.c.task_id == bindparam("task_id"))
+
+
 def discard_drafts(session: Session, task_id: str) -> None:
-    session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
+    """Remove the task's drafts (a plain table DELETE: no ORM objects of drafts are in play)."""
+    session.connection().execute(_DISCARD, {"task_id": task_id})

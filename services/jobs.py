@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from engine.clock import current_time
@@ -18,6 +18,10 @@ from models import Case, Job
 
 NOTIFY_CHANNEL = "insurflow_jobs"
 ACTIVE = ("queued", "running")
+_ACTIVE_SERVICE_JOBS = select(Job.task_id).where(
+    Job.case_id == bindparam("case_id"), Job.kind == "service", Job.status.in_(ACTIVE))
+_QUEUED_TIMER_JOBS = select(Job).where(
+    Job.case_id == bindparam("case_id"), Job.kind == "timer", Job.status == "queued")
 
 
 def enqueue(session: Session, kind: str, case_id: int, due_at: datetime, *,
@@ -50,8 +54,7 @@ def sync_case_jobs(session: Session, case: Case, next_due: datetime | None,
     if previous is not None or next_due is not None:
         _sync_timer_job(session, case, next_due)
     if background:
-        known = set(session.scalars(select(Job.task_id).where(
-            Job.case_id == case.id, Job.kind == "service", Job.status.in_(ACTIVE))))
+        known = set(session.scalars(_ACTIVE_SERVICE_JOBS, {"case_id": case.id}))
         for task_id, element_id in background:
             if task_id not in known:
                 enqueue(session, "service", case.id, current_time(), task_id=task_id,
@@ -59,8 +62,7 @@ def sync_case_jobs(session: Session, case: Case, next_due: datetime | None,
 
 
 def _sync_timer_job(session: Session, case: Case, next_due: datetime | None) -> None:
-    queued = list(session.scalars(select(Job).where(
-        Job.case_id == case.id, Job.kind == "timer", Job.status == "queued")))
+    queued = list(session.scalars(_QUEUED_TIMER_JOBS, {"case_id": case.id}))
     now = current_time()
     for job in queued[1:] if next_due is not None else queued:
         job.status, job.updated_at, job.finished_at = "cancelled", now, now

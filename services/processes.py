@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine import ProcessBundle, ProcessDefinition, discover, parse_bundle, validate_bundle
@@ -65,10 +65,12 @@ def _deploy_bundle(session: Session, bundle: ProcessBundle, actor: str) -> Deplo
     return DeployOutcome(bundle.process_id, version.version, created=True)
 
 
+_LATEST = (select(ProcessVersion).where(ProcessVersion.process_id == bindparam("process_id"))
+           .order_by(ProcessVersion.version.desc()).limit(1))
+
+
 def latest_version(session: Session, process_id: str) -> ProcessVersion | None:
-    return session.scalars(
-        select(ProcessVersion).where(ProcessVersion.process_id == process_id)
-        .order_by(ProcessVersion.version.desc()).limit(1)).first()
+    return session.scalars(_LATEST, {"process_id": process_id}).first()
 
 
 def list_versions(session: Session) -> list[ProcessVersion]:

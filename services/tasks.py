@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine import EngineInvariantError, TaskNotReady, form_path
@@ -39,16 +39,18 @@ def get_task(session: Session, task_id: str) -> HumanTask:
     return task
 
 
+_LOCK_TASK = (select(HumanTask, Case).join(Case, Case.id == HumanTask.case_id)
+              .where(HumanTask.id == bindparam("task_id")).with_for_update()
+              .execution_options(populate_existing=True))
+
+
 def lock_task(session: Session, task_id: str) -> tuple[HumanTask, Case]:
     """The task and its case, both row-locked and read fresh, in one query.
 
     Every writer of a case takes the case row first, so completions, claims and handlers
     of the same case queue instead of interleaving.
     """
-    row = session.execute(
-        select(HumanTask, Case).join(Case, Case.id == HumanTask.case_id)
-        .where(HumanTask.id == task_id).with_for_update()
-        .execution_options(populate_existing=True)).first()
+    row = session.execute(_LOCK_TASK, {"task_id": task_id}).first()
     if row is None:
         raise NotFound(f"there is no task {task_id}")
     return row[0], row[1]
