@@ -4,6 +4,9 @@
    layer on SQLite and on PostgreSQL, and in memory with no database (the ceiling:
    SpiffWorkflow driven through engine.CaseRuntime, sandbox included; its service tasks
    answer with the results a persisted run recorded, its forms are typed once up front).
+   One process runs every step, so each step finds the runtime the step before kept
+   (services.runtime_cache); `sqlite_cold_...` restores every step from the database, as
+   when consecutive steps of a case land on different web processes.
 2. Completing one task in a case with 1,000 earlier steps against one in a fresh case.
 
 Usage: python bench/bench_core.py [--cases N] [--history N] [--postgres URL|none]
@@ -34,6 +37,7 @@ from bench.support import (  # noqa: E402
     recorded_service_results,
     task_loop_timings,
 )
+from services.runtime_cache import CACHE, CAPACITY  # noqa: E402
 
 
 def statements_per_case(uow: Uow, number: int) -> int:
@@ -78,6 +82,11 @@ def main() -> None:
         ceiling = memory_ceiling(results, args.cases)
         figures["memory_cases_per_s"] = round(ceiling, 1)
         figures["sqlite_share_of_ceiling"] = f"{sqlite_rate / ceiling:.0%}"
+        CACHE.resize(0)
+        cold_rate, _ = persisted_rate(f"sqlite:///{tmp}/cold.db", args.cases)
+        CACHE.resize(CAPACITY)
+        figures["sqlite_cold_cases_per_s"] = round(cold_rate, 1)
+        figures["sqlite_cold_share_of_ceiling"] = f"{cold_rate / ceiling:.0%}"
         if args.postgres != "none":
             pg_rate, _ = persisted_rate(args.postgres, args.cases)
             figures["postgres_cases_per_s"] = round(pg_rate, 1)

@@ -12,6 +12,7 @@ runtime; a step that fails leaves nothing behind.
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections import OrderedDict
@@ -24,7 +25,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 from engine import CaseRuntime
 from models import Case
 
-CAPACITY = 512
+# How many cases' runtimes one process keeps (INSURFLOW_RUNTIME_CACHE_SIZE; 0 turns it off).
+CAPACITY = int(os.environ.get("INSURFLOW_RUNTIME_CACHE_SIZE", "512"))
 TOKEN = "saved_as"
 _SAVED = "insurflow.runtime_cache.saved"
 
@@ -72,6 +74,13 @@ class RuntimeCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+    def resize(self, capacity: int) -> None:
+        """Keep at most `capacity` runtimes from now on (0: keep none)."""
+        with self._lock:
+            self._capacity = capacity
+            while len(self._entries) > capacity:
+                self._entries.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -13,7 +13,7 @@ import pytest
 from engine import CaseRuntime
 from models import Case
 from services import case_store, tasks
-from services.runtime_cache import CACHE
+from services.runtime_cache import CACHE, CAPACITY
 from tests.support import flows
 from tests.support.applicants import DELIVERY, PREMIUM, RECEIPT, applicant
 
@@ -107,4 +107,15 @@ def test_a_step_that_is_not_committed_leaves_nothing_kept(insurer, restores) -> 
     with insurer() as work:
         assert CACHE.peek(work.session.get_one(Case, case_id)) is None
     view = flows.complete(insurer, case_id, "record_first_premium", PREMIUM)
+    assert [t.element_id for t in view.open_tasks] == ["deliver_policy"]
+
+
+def test_with_the_cache_turned_off_every_step_restores(insurer, restores) -> None:
+    CACHE.resize(0)
+    try:
+        case_id = flows.start(insurer, "new_business", applicant())
+        view = flows.complete(insurer, case_id, "record_first_premium", PREMIUM)
+    finally:
+        CACHE.resize(CAPACITY)
+    assert len(restores) == 3  # open_task's read, the step, the final read
     assert [t.element_id for t in view.open_tasks] == ["deliver_policy"]
