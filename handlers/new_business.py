@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from models import Application, Customer, Payment, Policy, Product
@@ -57,8 +57,14 @@ APPLICATION_FILE = (
     .outerjoin(Product, Product.code == Application.product_code)
     .where(Application.application_number == bindparam("number"))
 )
+# An application with the policy already issued for it (if any) and its product.
+APPLICATION_FOR_ISSUE = (
+    select(Application, Policy, Product)
+    .outerjoin(Policy, Policy.application_id == Application.id)
+    .outerjoin(Product, Product.code == Application.product_code)
+    .where(Application.application_number == bindparam("number"))
+)
 POLICY_BY_NUMBER = select(Policy).where(Policy.policy_number == bindparam("number"))
-POLICY_OF_APPLICATION = select(Policy).where(Policy.application_id == bindparam("application_id"))
 POLICY_ID_OF_APPLICATION = select(Policy.id).where(
     Policy.application_id == bindparam("application_id")
 )
@@ -114,13 +120,21 @@ class ApplicationData:
         )
 
 
-def get_application(session: Session, number: Any) -> Application:
-    """Load an application by number; a wrong number is a business failure, not a crash."""
-    found = session.execute(APPLICATION_BY_NUMBER, {"number": to_text(number)})
-    application = found.scalar_one_or_none()
-    if application is None:
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
+
+
+def _application_row(session: Session, stmt: Select[_Row], number: Any) -> Row[_Row]:
+    """Run one of the queries above for an application number; a wrong number is a business
+    failure, not a crash."""
+    row = session.execute(stmt, {"number": to_text(number)}).one_or_none()
+    if row is None:
         raise HandlerError(f"Application {to_text(number)} does not exist.")
-    return application
+    return row
+
+
+def get_application(session: Session, number: Any) -> Application:
+    """Load an application by number."""
+    return _application_row(session, APPLICATION_BY_NUMBER, number)[0]
 
 
 def get_policy(session: Session, number: Any) -> Policy:
@@ -135,6 +149,13 @@ def _product(session: Session, code: str) -> Product:
     product = session.execute(PRODUCT_BY_CODE, {"code": code}).scalar_one_or_none()
     if product is None:
         raise HandlerError(f"The product {code} is not sold.")
+    return product
+
+
+def _check_sold(application: Application, product: Product | None) -> Product:
+    """The product row loaded with the application (outer join): None means not sold."""
+    if product is None:
+        raise HandlerError(f"The product {application.product_code} is not sold.")
     return product
 
 
@@ -292,13 +313,9 @@ def verify_customer(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, An
 
     Params: application_number. Returns complete, reasons (one sentence each), age.
     """
-    number = to_text(required(params, "application_number"))
-    row = ctx.session.execute(APPLICATION_FILE, {"number": number}).one_or_none()
-    if row is None:
-        raise HandlerError(f"Application {number} does not exist.")
-    application, customer, product = row
-    if product is None:
-        raise HandlerError(f"The product {application.product_code} is not sold.")
+    number = required(params, "application_number")
+    application, customer, product = _application_row(ctx.session, APPLICATION_FILE, number)
+    _check_sold(application, product)
     age = age_on(customer.date_of_birth, ctx.today)
     reasons = [
         *_contact_reasons(customer),
@@ -388,8 +405,7 @@ def _issuance_result(policy: Policy) -> dict[str, Any]:
     }
 
 
-def _new_policy(ctx: HandlerContext, application: Application) -> Policy:
-    product = _product(ctx.session, application.product_code)
+def _new_policy(ctx: HandlerContext, application: Application, product: Product) -> Policy:
     loading = application.loading_percent or Decimal(0)
     return Policy(
         policy_number=next_number(ctx.session, "POL"),
@@ -412,9 +428,8 @@ def issue_policy(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
 
     Params: application_number. Cover starts today; premiums already paid move to the policy.
     """
-    application = get_application(ctx.session, required(params, "application_number"))
-    found = ctx.session.execute(POLICY_OF_APPLICATION, {"application_id": application.id})
-    existing = found.scalar_one_or_none()
+    number = required(params, "application_number")
+    application, existing, product = _application_row(ctx.session, APPLICATION_FOR_ISSUE, number)
     if existing is not None:
         ctx.add_correlation_key(existing.policy_number)
         return _issuance_result(existing)
@@ -422,7 +437,7 @@ def issue_policy(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
         raise HandlerError(
             f"Application {application.application_number} has not been accepted by underwriting."
         )
-    policy = _new_policy(ctx, application)
+    policy = _new_policy(ctx, application, _check_sold(application, product))
     ctx.session.add(policy)
     ctx.session.flush()  # the payments below need the policy's id
     # Built per call on purpose: the session copies the new policy_id onto payments it has
