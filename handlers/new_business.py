@@ -12,7 +12,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, bindparam, select, update
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from models import Application, Customer, Payment, Policy, Product
@@ -63,6 +63,10 @@ APPLICATION_FOR_ISSUE = (
     .outerjoin(Policy, Policy.application_id == Application.id)
     .outerjoin(Product, Product.code == Application.product_code)
     .where(Application.application_number == bindparam("number"))
+)
+# Premiums paid for an application before its policy existed.
+UNLINKED_PAYMENTS = select(Payment).where(
+    Payment.application_id == bindparam("application_id"), Payment.policy_id.is_(None)
 )
 POLICY_BY_NUMBER = select(Policy).where(Policy.policy_number == bindparam("number"))
 POLICY_ID_OF_APPLICATION = select(Policy.id).where(
@@ -440,13 +444,9 @@ def issue_policy(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     policy = _new_policy(ctx, application, _check_sold(application, product))
     ctx.session.add(policy)
     ctx.session.flush()  # the payments below need the policy's id
-    # Built per call on purpose: the session copies the new policy_id onto payments it has
-    # loaded by evaluating the statement in Python, which needs the values in the statement.
-    ctx.session.execute(
-        update(Payment)
-        .where(Payment.application_id == application.id, Payment.policy_id.is_(None))
-        .values(policy_id=policy.id)
-    )
+    unlinked = ctx.session.scalars(UNLINKED_PAYMENTS, {"application_id": application.id})
+    for payment in unlinked:
+        payment.policy_id = policy.id
     application.status = "issued"
     ctx.add_correlation_key(policy.policy_number)
     return _issuance_result(policy)
