@@ -319,7 +319,7 @@ def verify_customer(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, An
     """
     number = required(params, "application_number")
     application, customer, product = _application_row(ctx.session, APPLICATION_FILE, number)
-    _check_sold(application, product)
+    product = _check_sold(application, product)
     age = age_on(customer.date_of_birth, ctx.today)
     reasons = [
         *_contact_reasons(customer),
