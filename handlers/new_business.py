@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from models import Application, Customer, Payment, Policy, Product
@@ -43,6 +43,37 @@ MAX_LOADING_PERCENT = 300
 # Statuses in which the applicant's data may still be corrected.
 EDITABLE_STATUSES = ("registered", "incomplete", "verified")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# The handlers' queries, built once: building a statement (and its cache key) on every call
+# cost more than running it. Each handler call fills in the values.
+APPLICATION_BY_NUMBER = select(Application).where(
+    Application.application_number == bindparam("number")
+)
+# An application with its customer file and product, for the checks that need all three.
+# The customer always exists (a foreign key); a missing product is reported as not sold.
+APPLICATION_FILE = (
+    select(Application, Customer, Product)
+    .join(Customer, Customer.id == Application.customer_id)
+    .outerjoin(Product, Product.code == Application.product_code)
+    .where(Application.application_number == bindparam("number"))
+)
+# An application with the policy already issued for it (if any) and its product.
+APPLICATION_FOR_ISSUE = (
+    select(Application, Policy, Product)
+    .outerjoin(Policy, Policy.application_id == Application.id)
+    .outerjoin(Product, Product.code == Application.product_code)
+    .where(Application.application_number == bindparam("number"))
+)
+# Premiums paid for an application before its policy existed.
+UNLINKED_PAYMENTS = select(Payment).where(
+    Payment.application_id == bindparam("application_id"), Payment.policy_id.is_(None)
+)
+POLICY_BY_NUMBER = select(Policy).where(Policy.policy_number == bindparam("number"))
+POLICY_ID_OF_APPLICATION = select(Policy.id).where(
+    Policy.application_id == bindparam("application_id")
+)
+PRODUCT_BY_CODE = select(Product).where(Product.code == bindparam("code"))
+CUSTOMER_BY_ID_NUMBER = select(Customer).where(Customer.id_number == bindparam("id_number"))
 
 
 @dataclass(frozen=True)
@@ -93,29 +124,42 @@ class ApplicationData:
         )
 
 
-def get_application(session: Session, number: Any) -> Application:
-    """Load an application by number; a wrong number is a business failure, not a crash."""
-    stmt = select(Application).where(Application.application_number == to_text(number))
-    application = session.execute(stmt).scalar_one_or_none()
-    if application is None:
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
+
+
+def _application_row(session: Session, stmt: Select[_Row], number: Any) -> Row[_Row]:
+    """Run one of the queries above for an application number; a wrong number is a business
+    failure, not a crash."""
+    row = session.execute(stmt, {"number": to_text(number)}).one_or_none()
+    if row is None:
         raise HandlerError(f"Application {to_text(number)} does not exist.")
-    return application
+    return row
+
+
+def get_application(session: Session, number: Any) -> Application:
+    """Load an application by number."""
+    return _application_row(session, APPLICATION_BY_NUMBER, number)[0]
 
 
 def get_policy(session: Session, number: Any) -> Policy:
     """Load a policy by number."""
-    policy = session.execute(
-        select(Policy).where(Policy.policy_number == to_text(number))
-    ).scalar_one_or_none()
+    policy = session.execute(POLICY_BY_NUMBER, {"number": to_text(number)}).scalar_one_or_none()
     if policy is None:
         raise HandlerError(f"Policy {to_text(number)} does not exist.")
     return policy
 
 
 def _product(session: Session, code: str) -> Product:
-    product = session.get(Product, code)
+    product = session.execute(PRODUCT_BY_CODE, {"code": code}).scalar_one_or_none()
     if product is None:
         raise HandlerError(f"The product {code} is not sold.")
+    return product
+
+
+def _check_sold(application: Application, product: Product | None) -> Product:
+    """The product row loaded with the application (outer join): None means not sold."""
+    if product is None:
+        raise HandlerError(f"The product {application.product_code} is not sold.")
     return product
 
 
@@ -124,8 +168,8 @@ def _upsert_customer(session: Session, data: ApplicationData) -> Customer:
 
     Changed personal data clears `verified_at`, because the file must be verified again.
     """
-    stmt = select(Customer).where(Customer.id_number == data.id_number)
-    customer = session.execute(stmt).scalar_one_or_none()
+    found = session.execute(CUSTOMER_BY_ID_NUMBER, {"id_number": data.id_number})
+    customer = found.scalar_one_or_none()
     if customer is None:
         customer = Customer(customer_number=next_number(session, "CUS"), id_number=data.id_number)
         session.add(customer)
@@ -140,7 +184,8 @@ def _upsert_customer(session: Session, data: ApplicationData) -> Customer:
         customer.verified_at = None
     for key, value in fields.items():
         setattr(customer, key, value)
-    session.flush()
+    if customer.id is None:
+        session.flush()  # the application refers to the new customer by id
     return customer
 
 
@@ -174,8 +219,8 @@ def _retried_application(ctx: HandlerContext) -> Application | None:
     """On a retry the case already carries the application number: update, do not duplicate."""
     if not ctx.business_key:
         return None
-    stmt = select(Application).where(Application.application_number == ctx.business_key)
-    return ctx.session.execute(stmt).scalar_one_or_none()
+    found = ctx.session.execute(APPLICATION_BY_NUMBER, {"number": ctx.business_key})
+    return found.scalar_one_or_none()
 
 
 @handler("new_business.register_application")
@@ -192,7 +237,6 @@ def register_application(ctx: HandlerContext, params: dict[str, Any]) -> dict[st
         application = Application(application_number=next_number(ctx.session, "APP"))
         ctx.session.add(application)
     _apply(application, data, customer)
-    ctx.session.flush()
     ctx.set_business_key(application.application_number)
     ctx.set_customer_name(customer.full_name)
     return _registration_result(application, customer)
@@ -214,7 +258,6 @@ def update_application(ctx: HandlerContext, params: dict[str, Any]) -> dict[str,
     _product(ctx.session, data.product_code)
     customer = _upsert_customer(ctx.session, data)
     _apply(application, data, customer)
-    ctx.session.flush()
     return _registration_result(application, customer)
 
 
@@ -274,9 +317,9 @@ def verify_customer(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, An
 
     Params: application_number. Returns complete, reasons (one sentence each), age.
     """
-    application = get_application(ctx.session, required(params, "application_number"))
-    customer = ctx.session.get_one(Customer, application.customer_id)
-    product = _product(ctx.session, application.product_code)
+    number = required(params, "application_number")
+    application, customer, product = _application_row(ctx.session, APPLICATION_FILE, number)
+    product = _check_sold(application, product)
     age = age_on(customer.date_of_birth, ctx.today)
     reasons = [
         *_contact_reasons(customer),
@@ -339,9 +382,7 @@ def decline_application(ctx: HandlerContext, params: dict[str, Any]) -> dict[str
     Params: application_number, reason.
     """
     application = get_application(ctx.session, required(params, "application_number"))
-    if ctx.session.execute(
-        select(Policy.id).where(Policy.application_id == application.id)
-    ).first():
+    if ctx.session.execute(POLICY_ID_OF_APPLICATION, {"application_id": application.id}).first():
         raise HandlerError(f"Application {application.application_number} already has a policy.")
     application.status = "declined"
     application.decision_reason = required_text(params, "reason")
@@ -368,8 +409,7 @@ def _issuance_result(policy: Policy) -> dict[str, Any]:
     }
 
 
-def _new_policy(ctx: HandlerContext, application: Application) -> Policy:
-    product = _product(ctx.session, application.product_code)
+def _new_policy(ctx: HandlerContext, application: Application, product: Product) -> Policy:
     loading = application.loading_percent or Decimal(0)
     return Policy(
         policy_number=next_number(ctx.session, "POL"),
@@ -392,9 +432,8 @@ def issue_policy(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
 
     Params: application_number. Cover starts today; premiums already paid move to the policy.
     """
-    application = get_application(ctx.session, required(params, "application_number"))
-    stmt = select(Policy).where(Policy.application_id == application.id)
-    existing = ctx.session.execute(stmt).scalar_one_or_none()
+    number = required(params, "application_number")
+    application, existing, product = _application_row(ctx.session, APPLICATION_FOR_ISSUE, number)
     if existing is not None:
         ctx.add_correlation_key(existing.policy_number)
         return _issuance_result(existing)
@@ -402,14 +441,12 @@ def issue_policy(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
         raise HandlerError(
             f"Application {application.application_number} has not been accepted by underwriting."
         )
-    policy = _new_policy(ctx, application)
+    policy = _new_policy(ctx, application, _check_sold(application, product))
     ctx.session.add(policy)
-    ctx.session.flush()
-    ctx.session.execute(
-        update(Payment)
-        .where(Payment.application_id == application.id, Payment.policy_id.is_(None))
-        .values(policy_id=policy.id)
-    )
+    ctx.session.flush()  # the payments below need the policy's id
+    unlinked = ctx.session.scalars(UNLINKED_PAYMENTS, {"application_id": application.id})
+    for payment in unlinked:
+        payment.policy_id = policy.id
     application.status = "issued"
     ctx.add_correlation_key(policy.policy_number)
     return _issuance_result(policy)

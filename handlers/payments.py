@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models import Application, Payment
@@ -21,6 +21,12 @@ from .registry import HandlerContext, HandlerError, handler
 from .values import one_of, required, to_date, to_money, to_text
 
 PREMIUM_METHODS = ("online", "bank_transfer", "agent_collection", "counter")
+
+# Built once; each call fills in the values (building them per call cost more than running).
+PAYMENT_BY_KEY = select(Payment).where(Payment.idempotency_key == bindparam("key"))
+APPLICATION_BY_NUMBER = select(Application).where(
+    Application.application_number == bindparam("number")
+)
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,7 @@ class PaymentLinks:
 
 def find_payment(session: Session, idempotency_key: str) -> Payment | None:
     """The payment an earlier attempt of the same task already recorded, if any."""
-    stmt = select(Payment).where(Payment.idempotency_key == idempotency_key)
-    return session.execute(stmt).scalar_one_or_none()
+    return session.execute(PAYMENT_BY_KEY, {"key": idempotency_key}).scalar_one_or_none()
 
 
 def check_paid_on(paid_on: date, today: date) -> date:
@@ -54,7 +59,10 @@ def add_payment(
     reference: str,
     links: PaymentLinks,
 ) -> Payment:
-    """Create a payment row keyed by the task's idempotency key (callers check first)."""
+    """Create a payment row keyed by the task's idempotency key (callers check first).
+
+    Not flushed here: nothing needs its id, and the caller flushes the handler's changes.
+    """
     payment = Payment(
         payment_number=next_number(ctx.session, "PAY"),
         direction=direction,
@@ -68,7 +76,6 @@ def add_payment(
         idempotency_key=ctx.idempotency_key,
     )
     ctx.session.add(payment)
-    ctx.session.flush()
     return payment
 
 
@@ -94,8 +101,8 @@ def record_premium(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any
     if existing is not None:
         return payment_result(existing)
     number = to_text(required(params, "application_number"))
-    stmt = select(Application).where(Application.application_number == number)
-    application = ctx.session.execute(stmt).scalar_one_or_none()
+    found = ctx.session.execute(APPLICATION_BY_NUMBER, {"number": number})
+    application = found.scalar_one_or_none()
     if application is None:
         raise HandlerError(f"Application {number} does not exist.")
     payment = add_payment(

@@ -1,0 +1,130 @@
+"""The new business and payment handlers called directly, as the invoker calls them: inside a
+savepoint, with one flush at the end. Covers what the handlers do with the session (lookups,
+the rows they read together, which changes they leave to the caller's flush)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from handlers import REGISTRY, ensure_products
+from handlers.registry import HandlerContext, HandlerError
+from models import Customer, Payment, Policy
+from tests.support.applicants import PREMIUM, applicant
+
+NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+
+def run(session: Session, operator: str, params: dict[str, Any], *, task: str = "t1",
+        business_key: str | None = None) -> tuple[dict[str, Any], HandlerContext]:
+    handler = REGISTRY.get(operator)
+    assert handler is not None
+    ctx = HandlerContext(session=session, case_id=1, task_id=task, element_id=task,
+                         idempotency_key=f"case-1/task-{task}", now=NOW,
+                         business_key=business_key)
+    with session.begin_nested():
+        result = handler(ctx, params)
+        session.flush()
+    return result, ctx
+
+
+@pytest.fixture
+def session(uow):  # type: ignore[no-untyped-def]
+    with uow() as work:
+        ensure_products(work.session)
+        yield work.session
+
+
+def _accepted(session: Session) -> str:
+    """An application that is verified, paid and accepted by underwriting."""
+    registration, _ = run(session, "new_business.register_application", applicant())
+    number = registration["application_number"]
+    run(session, "new_business.verify_customer", {"application_number": number})
+    run(session, "payments.record_premium", {"application_number": number, **PREMIUM},
+        task="premium")
+    run(session, "new_business.record_underwriting",
+        {"application_number": number, "decision": "accept", "reason": "Standard risk."})
+    return number
+
+
+def test_issued_policy_takes_over_the_premiums_paid(session: Session) -> None:
+    number = _accepted(session)
+    payment = session.scalars(select(Payment)).one()  # loaded: the session must see the link
+    result, ctx = run(session, "new_business.issue_policy", {"application_number": number},
+                      task="issue")
+    policy = session.scalars(select(Policy)).one()
+    assert payment.policy_id == policy.id
+    assert session.scalar(select(Payment.policy_id)) == policy.id
+    assert result["policy_number"] == policy.policy_number == "POL-000001"
+    assert ctx.correlation_keys == [policy.policy_number]
+
+    retried, ctx = run(session, "new_business.issue_policy", {"application_number": number},
+                       task="issue")
+    assert retried == result
+    assert ctx.correlation_keys == [policy.policy_number]
+    assert session.scalar(select(func.count()).select_from(Policy)) == 1
+
+
+def test_verification_reads_the_customer_and_product_of_the_application(
+        session: Session) -> None:
+    registration, ctx = run(session, "new_business.register_application",
+                            applicant(sum_insured="9000000.00", phone="12"))
+    assert registration == {"application_number": "APP-000001",
+                            "customer_number": "CUS-000001", "status": "registered"}
+    assert (ctx.new_business_key, ctx.new_customer_name) == ("APP-000001", "Mei Lin")
+    result, _ = run(session, "new_business.verify_customer",
+                    {"application_number": "APP-000001"})
+    assert result["complete"] is False
+    assert result["reasons"] == [
+        "The phone number has fewer than 7 digits.",
+        "The sum insured 9000000.00 exceeds the Term life maximum of 5000000.00.",
+    ]
+
+
+def test_returning_customer_is_updated_not_copied(session: Session) -> None:
+    run(session, "new_business.register_application", applicant())
+    run(session, "new_business.verify_customer", {"application_number": "APP-000001"})
+    again, _ = run(session, "new_business.register_application",
+                   applicant(phone="+886 2 9999 0000"), task="t2")
+    assert again["customer_number"] == "CUS-000001"
+    customer = session.scalars(select(Customer)).one()
+    assert customer.phone == "+886 2 9999 0000" and customer.verified_at is None
+
+
+def test_premium_retry_returns_the_payment_already_made(session: Session) -> None:
+    number = _accepted(session)
+    again, _ = run(session, "payments.record_premium",
+                   {"application_number": number, **PREMIUM}, task="premium")
+    assert again["payment_number"] == "PAY-000001"
+    assert session.scalar(select(func.count()).select_from(Payment)) == 1
+
+
+@pytest.mark.parametrize(("operator", "params", "message"), [
+    ("new_business.verify_customer", {"application_number": " APP-999999 "},
+     "Application APP-999999 does not exist."),
+    ("new_business.issue_policy", {"application_number": "APP-999999"},
+     "Application APP-999999 does not exist."),
+    ("new_business.record_underwriting", {"application_number": "APP-999999"},
+     "Application APP-999999 does not exist."),
+    ("payments.record_premium", {"application_number": "APP-999999", **PREMIUM},
+     "Application APP-999999 does not exist."),
+    ("new_business.record_delivery", {"policy_number": "POL-999999"},
+     "Policy POL-999999 does not exist."),
+    ("new_business.register_application", applicant(product_code="NOPE"),
+     "The product NOPE is not sold."),
+])
+def test_unknown_numbers_are_business_failures(session: Session, operator: str,
+                                               params: dict[str, Any], message: str) -> None:
+    with pytest.raises(HandlerError) as error:
+        run(session, operator, params)
+    assert str(error.value) == message
+
+
+def test_issue_refuses_an_application_underwriting_has_not_accepted(session: Session) -> None:
+    run(session, "new_business.register_application", applicant())
+    with pytest.raises(HandlerError, match="has not been accepted by underwriting"):
+        run(session, "new_business.issue_policy", {"application_number": "APP-000001"})
