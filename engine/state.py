@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from copy import copy
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
+from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
@@ -42,20 +47,95 @@ class SavedState:
     tasks: list[TaskRow]
 
 
+# The digest of a row: stored with it, so this exact text must not change (an unchanged task
+# would otherwise read as changed and every row would be rewritten once). One encoder, built
+# once, writes what json.dumps(content, sort_keys=True, separators=(",", ":"), default=str) did.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def _digest(content: dict[str, Any]) -> str:
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(content).encode()).hexdigest()
 
 
 def _task_rows(serializer: BpmnWorkflowSerializer, wf: Workflow, key: str) -> list[TaskRow]:
     registry = serializer.registry
+    fast = _fast_registry(registry)
     rows = []
     for position, task in enumerate(_parent_first(wf)):
-        content = registry.convert(task)
-        content["data"] = registry.convert(content["data"])
-        content["delta"] = registry.convert(content["delta"])
-        rows.append(TaskRow(key, str(task.id), position, _digest(content), content))
+        if fast and task.__class__ is Task:
+            content = _task_content(registry, task)
+        else:
+            content = _registry_task_content(registry, task)
+        rows.append(TaskRow(key, content["id"], position, _digest(content), content))
     return rows
+
+
+def _registry_task_content(registry: DefaultRegistry, task: Task) -> dict[str, Any]:
+    """A task row as SpiffWorkflow's registry writes it: the format of every stored row."""
+    content: dict[str, Any] = registry.convert(task)
+    content["data"] = registry.convert(content["data"])
+    content["delta"] = registry.convert(content["delta"])
+    return content
+
+
+def _fast_registry(registry: Any) -> bool:
+    """Whether `_task_content` writes what `_registry_task_content` would: SpiffWorkflow's own
+    registry and task converter, not customised ones (then the registry itself is used)."""
+    to_dict = registry.convert_to_dict.get(registry.typenames.get(Task))
+    method: Any = getattr(to_dict, "args", (None, None))[1]
+    return (type(registry) is DefaultRegistry and not registry._encoder_mode
+            and registry.typenames.get(Task) == "Task"
+            and getattr(method, "__func__", None) is TaskConverter.to_dict)
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _task_content(registry: DefaultRegistry, task: Task) -> dict[str, Any]:
+    """`_registry_task_content` without its generic dispatch: same keys, same order, same
+    values (TaskConverter.to_dict, its typename, then data and delta converted once)."""
+    parent = task.parent
+    if parent is None:
+        data, delta = _json_ready(registry, task.data), {}
+    else:
+        # DeepMerge.get_updated_keys / get_deleted_keys, as TaskConverter computes them
+        before, own = parent.data, task.data
+        data = {}
+        delta = {
+            "updates": _json_ready(registry, {
+                key: own[key] for key in own if key not in before or own[key] != before[key]}),
+            "deletions": _json_ready(registry, [key for key in before if key not in own]),
+        }
+    return {
+        "id": str(task.id),
+        "parent": str(task._parent) if parent is not None else None,
+        "children": [str(child) for child in task._children],
+        "last_state_change": task.last_state_change,
+        "state": task._state,
+        "task_spec": task.task_spec.name,
+        "triggered": task.triggered,
+        "internal_data": _json_ready(registry, task.internal_data),
+        "data": data,
+        "delta": delta,
+        "typename": "Task",
+    }
+
+
+def _json_ready(registry: DefaultRegistry, value: Any) -> Any:
+    """registry.convert(value), with plain values, dicts and lists handled here: the registry
+    dispatches every nested value through three Python calls, which is most of a dump."""
+    cls = value.__class__
+    if cls in _PLAIN:
+        return value
+    if cls is dict:
+        return {key: item if item.__class__ in _PLAIN else _json_ready(registry, item)
+                for key, item in value.items()
+                if item.__class__ in _PLAIN
+                or not (callable(item) or isinstance(item, ModuleType))}
+    if cls is list:
+        return [item if item.__class__ in _PLAIN else _json_ready(registry, item)
+                for item in value]
+    return registry.convert(value)
 
 
 def _parent_first(wf: Workflow) -> list[Task]:
@@ -96,9 +176,77 @@ def dump(serializer: BpmnWorkflowSerializer, wf: BpmnWorkflow) -> SavedState:
 def _restore_tasks(serializer: BpmnWorkflowSerializer, wf: Workflow,
                    rows: list[dict[str, Any]]) -> None:
     wf.tasks = {}
-    for content in rows:
-        serializer.registry.restore(content, workflow=wf)
+    registry = serializer.registry
+    fast = _fast_restore(registry)
+    uuids: dict[str, UUID] = {}
+    for content in rows:  # parent first: a task's data is rebuilt from its parent's
+        if fast and content.get("typename") == "Task":
+            _restore_task(registry, wf, content, uuids)
+        else:
+            registry.restore(content, workflow=wf)
     # Task() registers itself in workflow.tasks as it is created.
+
+
+def _fast_restore(registry: Any) -> bool:
+    """Whether `_restore_task` does what the registry would: SpiffWorkflow's own registry and
+    task converter (into a plain Task), not customised ones (then the registry is used)."""
+    from_dict = registry.convert_from_dict.get("Task")
+    method: Any = getattr(from_dict, "args", (None,))[0]
+    return (type(registry) is DefaultRegistry
+            and getattr(method, "__func__", None) is TaskConverter.from_dict
+            and getattr(method.__self__, "target_class", None) is Task)
+
+
+def _restore_task(registry: DefaultRegistry, wf: Workflow, content: dict[str, Any],
+                  uuids: dict[str, UUID]) -> None:
+    """TaskConverter.from_dict without the registry's dispatch and copy of the row, and with
+    each task id parsed once (it appears as an id, a parent and a child)."""
+    task_spec = wf.spec.task_specs.get(content["task_spec"])
+    task = Task(wf, task_spec, state=content["state"], id=_uuid(uuids, content["id"]))
+    parent_id = content["parent"]
+    task._parent = _uuid(uuids, parent_id) if parent_id is not None else None
+    task._children = [_uuid(uuids, child) for child in content["children"]]
+    task.last_state_change = content["last_state_change"]
+    task.triggered = content["triggered"]
+    task.internal_data = _restored(registry, content["internal_data"])
+    if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+        wf.top_workflow.event_manager.add_task(task)
+    delta = content.get("delta")
+    parent = task.parent
+    if delta and parent is not None:
+        # DeepMerge.merge({}, parent.data): a shallow copy of each container value
+        data = {key: copy(value) if isinstance(value, (dict, list, set)) else value
+                for key, value in parent.data.items()}
+        data.update(_restored(registry, delta.get("updates", {})))
+        for key in delta.get("deletions", {}):
+            if key in data:
+                del data[key]
+    else:
+        data = _restored(registry, content["data"])
+    task.data = data
+
+
+def _uuid(uuids: dict[str, UUID], text: str) -> UUID:
+    known = uuids.get(text)
+    if known is None:
+        known = uuids[text] = UUID(text)
+    return known
+
+
+def _restored(registry: DefaultRegistry, value: Any) -> Any:
+    """registry.restore(value), with plain values, dicts and lists handled here."""
+    cls = value.__class__
+    if cls in _PLAIN:
+        return value
+    if cls is dict:
+        if "typename" in value:
+            return registry.restore(value)
+        return {key: item if item.__class__ in _PLAIN else _restored(registry, item)
+                for key, item in value.items()}
+    if cls is list:
+        return [item if item.__class__ in _PLAIN else _restored(registry, item)
+                for item in value]
+    return registry.restore(value)
 
 
 def _apply_attrs(serializer: BpmnWorkflowSerializer, wf: Workflow, attrs: dict[str, Any]) -> None:
