@@ -58,15 +58,28 @@ def _digest(content: dict[str, Any]) -> str:
 
 
 def _task_rows(serializer: BpmnWorkflowSerializer, wf: Workflow, key: str) -> list[TaskRow]:
+    """Rows parent first (a restore rebuilds each task's data from its parent's)."""
     registry = serializer.registry
     fast = _fast_registry(registry)
-    rows = []
-    for position, task in enumerate(_parent_first(wf)):
+    rows: list[TaskRow] = []
+    # (task, the text of its id if known, its parent in the walk and that parent's id text)
+    stack: list[tuple[Task, str | None, Task | None, str | None]] = [
+        (wf.task_tree, None, None, None)]
+    while stack:
+        task, text, walker, walker_text = stack.pop()
+        texts: list[str | None]
         if fast and task.__class__ is Task:
-            content = _task_content(registry, task)
+            content = _task_content(registry, task, text, walker, walker_text)
+            task_id, texts = content["id"], content["children"]
         else:
             content = _registry_task_content(registry, task)
-        rows.append(TaskRow(key, content["id"], position, _digest(content), content))
+            task_id, texts = str(task.id), [None] * len(task._children)
+        rows.append(TaskRow(key, task_id, len(rows), _digest(content), content))
+        ids = task._children
+        for index in range(len(ids) - 1, -1, -1):
+            child = wf.tasks[ids[index]]
+            stack.append((child, texts[index] if child.id is ids[index] else None,
+                          task, task_id))
     return rows
 
 
@@ -91,12 +104,18 @@ def _fast_registry(registry: Any) -> bool:
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
-def _task_content(registry: DefaultRegistry, task: Task) -> dict[str, Any]:
+def _task_content(registry: DefaultRegistry, task: Task, text: str | None,
+                  walker: Task | None, walker_text: str | None) -> dict[str, Any]:
     """`_registry_task_content` without its generic dispatch: same keys, same order, same
-    values (TaskConverter.to_dict, its typename, then data and delta converted once)."""
+    values (TaskConverter.to_dict, its typename, then data and delta converted once).
+
+    A task's id is also in its parent's row (as a child) and in its children's rows (as
+    their parent): `text`, `walker` and `walker_text` let the same UUID object be turned
+    into text once instead of three times."""
     parent = task.parent
     if parent is None:
         data, delta = _json_ready(registry, task.data), {}
+        parent_text = None
     else:
         # DeepMerge.get_updated_keys / get_deleted_keys, as TaskConverter computes them
         before, own = parent.data, task.data
@@ -106,9 +125,13 @@ def _task_content(registry: DefaultRegistry, task: Task) -> dict[str, Any]:
                 key: own[key] for key in own if key not in before or own[key] != before[key]}),
             "deletions": _json_ready(registry, [key for key in before if key not in own]),
         }
+        if walker is not None and walker_text is not None and task._parent is walker.id:
+            parent_text = walker_text
+        else:
+            parent_text = str(task._parent)
     return {
-        "id": str(task.id),
-        "parent": str(task._parent) if parent is not None else None,
+        "id": text if text is not None else str(task.id),
+        "parent": parent_text,
         "children": [str(child) for child in task._children],
         "last_state_change": task.last_state_change,
         "state": task._state,
@@ -136,15 +159,6 @@ def _json_ready(registry: DefaultRegistry, value: Any) -> Any:
         return [item if item.__class__ in _PLAIN else _json_ready(registry, item)
                 for item in value]
     return registry.convert(value)
-
-
-def _parent_first(wf: Workflow) -> list[Task]:
-    ordered, stack = [], [wf.task_tree]
-    while stack:
-        task = stack.pop()
-        ordered.append(task)
-        stack.extend(reversed(task.children))
-    return ordered
 
 
 def _workflow_attrs(serializer: BpmnWorkflowSerializer, wf: Workflow) -> dict[str, Any]:
