@@ -228,12 +228,16 @@ def _restore_task(registry: DefaultRegistry, wf: Workflow, content: dict[str, An
     delta = content.get("delta")
     parent = task.parent
     if delta and parent is not None:
-        # DeepMerge.merge({}, parent.data): a shallow copy of each container value
+        # DeepMerge.merge({}, parent.data) (a shallow copy of each container value), then the
+        # updates, less the deletions: a predicted task deletes all its parent's keys, so
+        # those are left out of the copy instead of copied and deleted.
+        gone = delta.get("deletions", {})
+        skip = set(gone) if gone else ()
         data = {key: copy(value) if isinstance(value, (dict, list, set)) else value
-                for key, value in parent.data.items()}
+                for key, value in parent.data.items() if key not in skip}
         data.update(_restored(registry, delta.get("updates", {})))
-        for key in delta.get("deletions", {}):
-            if key in data:
+        for key in gone:
+            if key in data:  # only if the updates brought it back
                 del data[key]
     else:
         data = _restored(registry, content["data"])
