@@ -95,10 +95,11 @@ def _fast_registry(registry: Any) -> bool:
     """Whether `_task_content` writes what `_registry_task_content` would: SpiffWorkflow's own
     registry and task converter, not customised ones (then the registry itself is used)."""
     to_dict = registry.convert_to_dict.get(registry.typenames.get(Task))
-    method: Any = getattr(to_dict, "args", (None, None))[1]
+    method: Any = (*getattr(to_dict, "args", ()), None, None)[1]  # partial(_, typename, method)
     return (type(registry) is DefaultRegistry and not registry._encoder_mode
             and registry.typenames.get(Task) == "Task"
-            and getattr(method, "__func__", None) is TaskConverter.to_dict)
+            and getattr(method, "__func__", None) is TaskConverter.to_dict
+            and method.__self__.registry is registry)
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
@@ -205,10 +206,10 @@ def _fast_restore(registry: Any) -> bool:
     """Whether `_restore_task` does what the registry would: SpiffWorkflow's own registry and
     task converter (into a plain Task), not customised ones (then the registry is used)."""
     from_dict = registry.convert_from_dict.get("Task")
-    method: Any = getattr(from_dict, "args", (None,))[0]
+    method: Any = (*getattr(from_dict, "args", ()), None)[0]  # partial(_, method)
     return (type(registry) is DefaultRegistry
             and getattr(method, "__func__", None) is TaskConverter.from_dict
-            and getattr(method.__self__, "target_class", None) is Task)
+            and method.__self__.target_class is Task and method.__self__.registry is registry)
 
 
 def _restore_task(registry: DefaultRegistry, wf: Workflow, content: dict[str, Any],

@@ -20,6 +20,7 @@ import pytest
 from engine import CaseRuntime, ProcessBundle, parse_bundle, state
 from engine.definitions import ProcessDefinition
 from engine.runtime import _SERIALIZER
+from engine.spiff import make_serializer
 
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs"
@@ -206,3 +207,26 @@ def test_restored_data_shares_nothing_with_the_rows(definition: ProcessDefinitio
             task.data["party"]["address"]["lines"].append("changed")
             changed += 1
     assert changed and json.dumps(rows) == before
+
+
+def test_a_customised_task_converter_is_used_as_is(definition: ProcessDefinition) -> None:
+    serializer = make_serializer()
+
+    class Tagged(state.TaskConverter):  # type: ignore[misc]
+        def to_dict(self, task: Any) -> dict[str, Any]:
+            return {**super().to_dict(task), "tagged": True}
+
+        def from_dict(self, dct: dict[str, Any], workflow: Any) -> Any:
+            task = super().from_dict(dct, workflow)
+            task.tagged = dct["tagged"]
+            return task
+
+    Tagged(state.Task, serializer.registry)
+    assert not state._fast_registry(serializer.registry)
+    assert not state._fast_restore(serializer.registry)
+    runtime = next(_wait_states(definition))
+    saved = state.dump(serializer, runtime.workflow)
+    assert saved.tasks and all(row.content["tagged"] for row in saved.tasks)
+    wf = state.load(serializer, definition.spec, definition.subprocess_specs,
+                    saved.workflow_state, _rows(saved), None)
+    assert all(task.tagged for task in wf.tasks.values())
