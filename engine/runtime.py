@@ -109,8 +109,11 @@ class CaseRuntime:
 
     def rebind(self, invoker: CaseInvoker | None) -> None:
         """Call handlers through `invoker` from now on: a runtime kept between transactions
-        must reach the current transaction's session, never the one it was saved in."""
+        must reach the current transaction's session, never the one it was saved in. What a
+        failed run may have left half-recorded is dropped, as a restore would."""
         self._invoker = invoker
+        self._events = []
+        self._pending_decision = None
 
     # -- running -------------------------------------------------------------------------
 
