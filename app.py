@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from models.db import database_url, make_engine, make_session_factory
+from services import runtime_cache
 
 SESSION_LIFETIME = timedelta(hours=8)
 
@@ -29,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
+    runtime_cache.CACHE.resize(runtime_cache.capacity_setting())
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["insurflow.engine"] = engine
     app.extensions["insurflow.sessions"] = make_session_factory(engine)

@@ -37,7 +37,7 @@ from bench.support import (  # noqa: E402
     recorded_service_results,
     task_loop_timings,
 )
-from services.runtime_cache import CACHE, CAPACITY  # noqa: E402
+from services.runtime_cache import CACHE, capacity_setting  # noqa: E402
 
 
 def statements_per_case(uow: Uow, number: int) -> int:
@@ -84,7 +84,7 @@ def main() -> None:
         figures["sqlite_share_of_ceiling"] = f"{sqlite_rate / ceiling:.0%}"
         CACHE.resize(0)
         cold_rate, _ = persisted_rate(f"sqlite:///{tmp}/cold.db", args.cases)
-        CACHE.resize(CAPACITY)
+        CACHE.resize(capacity_setting())
         figures["sqlite_cold_cases_per_s"] = round(cold_rate, 1)
         figures["sqlite_cold_share_of_ceiling"] = f"{cold_rate / ceiling:.0%}"
         if args.postgres != "none":

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import click
 from flask.cli import FlaskGroup
 
 
 def _create_app():  # type: ignore[no-untyped-def]
     from app import create_app
+    from services.errors import BadSetting
 
-    return create_app()
+    try:
+        return create_app()
+    except BadSetting as error:  # say which setting is wrong, without a stack trace
+        raise click.ClickException(str(error)) from error
 
 
 def main() -> None:

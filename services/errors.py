@@ -31,3 +31,7 @@ class DeployRejected(ServiceError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__(f"{len(problems)} problem(s) found; nothing was deployed")
         self.problems = problems
+
+
+class BadSetting(ServiceError):
+    """An environment setting with a value Insurflow cannot use; the sentence names it."""

@@ -25,8 +25,11 @@ from sqlalchemy.orm import Session, SessionTransaction
 from engine import CaseRuntime
 from models import Case
 
-# How many cases' runtimes one process keeps (INSURFLOW_RUNTIME_CACHE_SIZE; 0 turns it off).
-CAPACITY = int(os.environ.get("INSURFLOW_RUNTIME_CACHE_SIZE", "512"))
+from .errors import BadSetting
+
+# How many cases' runtimes one process keeps; the app sets INSURFLOW_RUNTIME_CACHE_SIZE.
+CAPACITY = 512
+SIZE_SETTING = "INSURFLOW_RUNTIME_CACHE_SIZE"
 TOKEN = "saved_as"
 _SAVED = "insurflow.runtime_cache.saved"
 
@@ -44,6 +47,17 @@ class Kept:
     def matches(self, case: Case) -> bool:
         return (self.token, self.version_id, self.process_version_id) == (
             (case.workflow_state or {}).get(TOKEN), case.version_id, case.process_version_id)
+
+
+def capacity_setting() -> int:
+    """INSURFLOW_RUNTIME_CACHE_SIZE as a number of cases (unset: CAPACITY; 0 turns it off)."""
+    raw = os.environ.get(SIZE_SETTING, "").strip()
+    if not raw:
+        return CAPACITY
+    if not raw.isdigit():
+        raise BadSetting(f"{SIZE_SETTING} must be a whole number of cases (0 turns the "
+                         f"cache off), not {raw!r}")
+    return int(raw)
 
 
 class RuntimeCache:
@@ -77,6 +91,8 @@ class RuntimeCache:
 
     def resize(self, capacity: int) -> None:
         """Keep at most `capacity` runtimes from now on (0: keep none)."""
+        if capacity < 0:
+            raise ValueError("the runtime cache size cannot be negative")
         with self._lock:
             self._capacity = capacity
             while len(self._entries) > capacity:

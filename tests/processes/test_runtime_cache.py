@@ -4,8 +4,12 @@ stored: used only while the row is the one it saved, and indistinguishable from 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +17,8 @@ import pytest
 from engine import CaseRuntime
 from models import Case
 from services import case_store, tasks
-from services.runtime_cache import CACHE, CAPACITY
+from services.errors import BadSetting
+from services.runtime_cache import CACHE, CAPACITY, SIZE_SETTING, capacity_setting
 from tests.support import flows
 from tests.support.applicants import DELIVERY, PREMIUM, RECEIPT, applicant
 
@@ -116,6 +121,29 @@ def test_with_the_cache_turned_off_every_step_restores(insurer, restores) -> Non
         case_id = flows.start(insurer, "new_business", applicant())
         view = flows.complete(insurer, case_id, "record_first_premium", PREMIUM)
     finally:
-        CACHE.resize(CAPACITY)
+        CACHE.resize(capacity_setting())
     assert len(restores) == 3  # open_task's read, the step, the final read
     assert [t.element_id for t in view.open_tasks] == ["deliver_policy"]
+
+
+@pytest.mark.parametrize("value", ["many", "-3", "1.5"])
+def test_a_bad_cache_size_setting_is_refused_by_name(monkeypatch, value) -> None:
+    monkeypatch.setenv(SIZE_SETTING, value)
+    with pytest.raises(BadSetting, match=f"{SIZE_SETTING} must be a whole number.*'{value}'"):
+        capacity_setting()
+    insurflow = str(Path(sys.executable).parent / "insurflow")
+    result = subprocess.run([insurflow, "processes", "list"], capture_output=True, text=True,
+                            env={**os.environ, SIZE_SETTING: value}, check=False)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {SIZE_SETTING} must be a whole number of cases (0 turns the cache off), "
+        f"not '{value}'"]
+
+
+def test_the_cache_size_setting_sets_how_many_are_kept(monkeypatch) -> None:
+    monkeypatch.setenv(SIZE_SETTING, "7")
+    assert capacity_setting() == 7
+    monkeypatch.delenv(SIZE_SETTING)
+    assert capacity_setting() == CAPACITY
+    with pytest.raises(ValueError, match="cannot be negative"):
+        CACHE.resize(-1)
