@@ -17,6 +17,7 @@ from models import Claim, Customer, Policy
 
 from .numbers import next_number
 from .payments import PaymentLinks, add_payment, check_paid_on, find_payment, payment_result
+from .records import POLICY_BY_NUMBER
 from .registry import HandlerContext, HandlerError, handler
 from .values import one_of, required, required_text, to_bool, to_date, to_money, to_text
 
@@ -51,7 +52,6 @@ CLOSED_STATUSES = ("rejected", "paid")
 
 # Built once; each call fills in the values (building them per call cost more than running).
 CLAIM_BY_NUMBER = select(Claim).where(Claim.claim_number == bindparam("number"))
-POLICY_BY_NUMBER = select(Policy).where(Policy.policy_number == bindparam("number"))
 
 
 def get_claim(session: Session, number: Any, *, open_only: bool = True) -> Claim:

@@ -10,14 +10,15 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models import Application, Customer, Payment, Policy, Product
 
 from .numbers import next_number
+from .records import APPLICATION_BY_NUMBER, application_row, get_application, get_policy
 from .registry import HandlerContext, HandlerError, handler
 from .values import (
     CENT,
@@ -46,9 +47,6 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # The handlers' queries, built once: building a statement (and its cache key) on every call
 # cost more than running it. Each handler call fills in the values.
-APPLICATION_BY_NUMBER = select(Application).where(
-    Application.application_number == bindparam("number")
-)
 # An application with its customer file and product, for the checks that need all three.
 # The customer always exists (a foreign key); a missing product is reported as not sold.
 APPLICATION_FILE = (
@@ -68,7 +66,6 @@ APPLICATION_FOR_ISSUE = (
 UNLINKED_PAYMENTS = select(Payment).where(
     Payment.application_id == bindparam("application_id"), Payment.policy_id.is_(None)
 )
-POLICY_BY_NUMBER = select(Policy).where(Policy.policy_number == bindparam("number"))
 POLICY_ID_OF_APPLICATION = select(Policy.id).where(
     Policy.application_id == bindparam("application_id")
 )
@@ -122,31 +119,6 @@ class ApplicationData:
             health_details=to_text(p.get("health_details")),
             consent=to_bool(p.get("consent", False), "consent"),
         )
-
-
-_Row = TypeVar("_Row", bound=tuple[Any, ...])
-
-
-def _application_row(session: Session, stmt: Select[_Row], number: Any) -> Row[_Row]:
-    """Run one of the queries above for an application number; a wrong number is a business
-    failure, not a crash."""
-    row = session.execute(stmt, {"number": to_text(number)}).one_or_none()
-    if row is None:
-        raise HandlerError(f"Application {to_text(number)} does not exist.")
-    return row
-
-
-def get_application(session: Session, number: Any) -> Application:
-    """Load an application by number."""
-    return _application_row(session, APPLICATION_BY_NUMBER, number)[0]
-
-
-def get_policy(session: Session, number: Any) -> Policy:
-    """Load a policy by number."""
-    policy = session.execute(POLICY_BY_NUMBER, {"number": to_text(number)}).scalar_one_or_none()
-    if policy is None:
-        raise HandlerError(f"Policy {to_text(number)} does not exist.")
-    return policy
 
 
 def _product(session: Session, code: str) -> Product:
@@ -318,7 +290,7 @@ def verify_customer(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, An
     Params: application_number. Returns complete, reasons (one sentence each), age.
     """
     number = required(params, "application_number")
-    application, customer, product = _application_row(ctx.session, APPLICATION_FILE, number)
+    application, customer, product = application_row(ctx.session, APPLICATION_FILE, number)
     product = _check_sold(application, product)
     age = age_on(customer.date_of_birth, ctx.today)
     reasons = [
@@ -433,7 +405,7 @@ def issue_policy(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     Params: application_number. Cover starts today; premiums already paid move to the policy.
     """
     number = required(params, "application_number")
-    application, existing, product = _application_row(ctx.session, APPLICATION_FOR_ISSUE, number)
+    application, existing, product = application_row(ctx.session, APPLICATION_FOR_ISSUE, number)
     if existing is not None:
         ctx.add_correlation_key(existing.policy_number)
         return _issuance_result(existing)

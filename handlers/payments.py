@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from models import Application, Payment
+from models import Payment
 
 from .numbers import next_number
+from .records import get_application
 from .registry import HandlerContext, HandlerError, handler
 from .values import one_of, required, to_date, to_money, to_text
 
@@ -24,9 +25,6 @@ PREMIUM_METHODS = ("online", "bank_transfer", "agent_collection", "counter")
 
 # Built once; each call fills in the values (building them per call cost more than running).
 PAYMENT_BY_KEY = select(Payment).where(Payment.idempotency_key == bindparam("key"))
-APPLICATION_BY_NUMBER = select(Application).where(
-    Application.application_number == bindparam("number")
-)
 
 
 @dataclass(frozen=True)
@@ -100,11 +98,7 @@ def record_premium(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any
     existing = find_payment(ctx.session, ctx.idempotency_key)
     if existing is not None:
         return payment_result(existing)
-    number = to_text(required(params, "application_number"))
-    found = ctx.session.execute(APPLICATION_BY_NUMBER, {"number": number})
-    application = found.scalar_one_or_none()
-    if application is None:
-        raise HandlerError(f"Application {number} does not exist.")
+    application = get_application(ctx.session, required(params, "application_number"))
     payment = add_payment(
         ctx,
         direction="in",

@@ -46,7 +46,8 @@ class LoadedCase:
 
 
 def definition_of(session: Session, case: Case) -> ProcessDefinition:
-    """The case's parsed version, looked up once per session (versions never change)."""
+    """The case's parsed version: the kept runtime's, else looked up once per session
+    (versions never change)."""
     kept = runtime_cache.CACHE.peek(case)
     if kept is not None:
         return kept.runtime.definition
