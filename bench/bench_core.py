@@ -6,7 +6,8 @@
    answer with the results a persisted run recorded, its forms are typed once up front).
    One process runs every step, so each step finds the runtime the step before kept
    (services.runtime_cache); `sqlite_cold_...` restores every step from the database, as
-   when consecutive steps of a case land on different web processes.
+   when consecutive steps of a case land on different web processes. `kept_runtime_kib`:
+   the memory one kept runtime holds (INSURFLOW_RUNTIME_CACHE_SIZE of them per process).
 2. Completing one task in a case with 1,000 earlier steps against one in a fresh case.
 
 Usage: python bench/bench_core.py [--cases N] [--history N] [--postgres URL|none]
@@ -15,11 +16,13 @@ Usage: python bench/bench_core.py [--cases N] [--history N] [--postgres URL|none
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,7 @@ from bench.support import (  # noqa: E402
     fresh_database,
     memory_ceiling,
     new_business_case,
+    new_business_start,
     recorded_service_results,
     task_loop_timings,
 )
@@ -66,6 +70,25 @@ def persisted_rate(url: str, cases: int) -> tuple[float, dict[str, Any]]:
     return cases / elapsed, recorded_service_results(uow)
 
 
+def kept_runtime_kib(url: str, cases: int = 100) -> float:
+    """Memory one kept runtime holds: cases started (each waits at its first task) with the
+    cache on, minus the same after the cache is emptied."""
+    uow = fresh_database(url)
+    new_business_start(uow, 0)
+    CACHE.clear()
+    gc.collect()
+    tracemalloc.start()
+    for number in range(1, cases + 1):
+        new_business_start(uow, number)
+    gc.collect()
+    kept = tracemalloc.get_traced_memory()[0]
+    CACHE.clear()
+    gc.collect()
+    freed = kept - tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return freed / cases / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -87,6 +110,7 @@ def main() -> None:
         CACHE.resize(capacity_setting())
         figures["sqlite_cold_cases_per_s"] = round(cold_rate, 1)
         figures["sqlite_cold_share_of_ceiling"] = f"{cold_rate / ceiling:.0%}"
+        figures["kept_runtime_kib"] = round(kept_runtime_kib(f"sqlite:///{tmp}/kept.db"), 1)
         if args.postgres != "none":
             pg_rate, _ = persisted_rate(args.postgres, args.cases)
             figures["postgres_cases_per_s"] = round(pg_rate, 1)

@@ -88,11 +88,16 @@ def user_steps() -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def new_business_case(uow: Uow, number: int) -> None:
+def new_business_start(uow: Uow, number: int) -> int:
+    """Start an accept-path case; it runs to its first clerk task. Returns the case id."""
     with uow() as work:
         case = cases.start_case(work.session, "new_business", application(number), "bench")
         work.commit()
-        case_id = case.id
+        return case.id
+
+
+def new_business_case(uow: Uow, number: int) -> None:
+    case_id = new_business_start(uow, number)
     for element_id, data in user_steps():
         with uow() as work:
             # As the task page does after a completion: the case's next task for this clerk.
