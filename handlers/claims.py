@@ -8,16 +8,15 @@ every rejection is stored with its reason.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnExpressionArgument, Connection, Row, Select, bindparam, select
 
 from models import Claim, Customer, Policy
 
 from .numbers import next_number
 from .payments import PaymentLinks, add_payment, check_paid_on, find_payment, payment_result
-from .records import POLICY_BY_NUMBER
+from .records import insert_record, update_record
 from .registry import HandlerContext, HandlerError, handler
 from .values import one_of, required, required_text, to_bool, to_date, to_money, to_text
 
@@ -50,13 +49,44 @@ APPROVER_ROLES = ("claims_handler", "senior_claims_handler", "claims_manager")
 PAYOUT_METHODS = ("bank_transfer", "cheque")
 CLOSED_STATUSES = ("rejected", "paid")
 
-# Built once; each call fills in the values (building them per call cost more than running).
-CLAIM_BY_NUMBER = select(Claim).where(Claim.claim_number == bindparam("number"))
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
 
 
-def get_claim(session: Session, number: Any, *, open_only: bool = True) -> Claim:
-    """Load a claim by number; closed claims cannot be worked on any more."""
-    claim = session.execute(CLAIM_BY_NUMBER, {"number": to_text(number)}).scalar_one_or_none()
+def _claim_query(*columns: ColumnExpressionArgument[Any]) -> Select[Any]:
+    """A claim by number (`:number`): its id, number and status, then `columns`."""
+    return select(Claim.id, Claim.claim_number, Claim.status, *columns).where(
+        Claim.claim_number == bindparam("number"))
+
+
+# The handlers' queries, built once (see handlers.records); each call fills in the values.
+CLAIM_BY_NUMBER = _claim_query()
+# What register_claim reports, read back when a retry finds the claim already registered.
+CLAIM_SUMMARY = select(
+    Claim.claim_number, Claim.policy_number, Claim.amount_claimed, Claim.status,
+).where(Claim.claim_number == bindparam("number"))
+# A claim with the policy it was made on (covering_policy None when there is no such policy).
+CLAIM_WITH_POLICY = _claim_query(
+    Claim.policy_number, Claim.loss_date, Claim.amount_claimed,
+    Policy.policy_number.label("covering_policy"), Policy.status.label("policy_status"),
+    Policy.effective_date, Policy.expiry_date, Policy.sum_insured,
+).outerjoin(Policy, Policy.id == Claim.policy_id)
+CLAIM_DOCUMENTS = _claim_query(Claim.documents)
+CLAIM_FOR_ASSESSMENT = _claim_query(Claim.amount_claimed)
+CLAIM_FOR_APPROVAL = _claim_query(Claim.assessed_amount)
+CLAIM_FOR_PAYMENT = _claim_query(Claim.assessed_amount, Claim.policy_id)
+# The policy a claim is registered on, with its customer's name for the case.
+POLICY_FOR_CLAIM = (
+    select(Policy.id, Customer.full_name)
+    .outerjoin(Customer, Customer.id == Policy.customer_id)
+    .where(Policy.policy_number == bindparam("number"))
+)
+
+
+def claim_row(connection: Connection, stmt: Select[_Row], number: Any, *,
+              open_only: bool = True) -> Row[_Row]:
+    """Run a claim query (`:number`; it reads claim_number and status); closed claims cannot
+    be worked on any more."""
+    claim = connection.execute(stmt, {"number": to_text(number)}).one_or_none()
     if claim is None:
         raise HandlerError(f"Claim {to_text(number)} does not exist.")
     if open_only and claim.status in CLOSED_STATUSES:
@@ -64,14 +94,19 @@ def get_claim(session: Session, number: Any, *, open_only: bool = True) -> Claim
     return claim
 
 
-def _retried_claim(ctx: HandlerContext) -> Claim | None:
+def get_claim(connection: Connection, number: Any, *, open_only: bool = True) -> Row[Any]:
+    """A claim's id, number and status, by number."""
+    return claim_row(connection, CLAIM_BY_NUMBER, number, open_only=open_only)
+
+
+def _retried_claim(ctx: HandlerContext) -> Row[Any] | None:
     """On a retry the case already carries the claim number: do not register twice."""
     if not ctx.business_key:
         return None
-    return ctx.session.execute(CLAIM_BY_NUMBER, {"number": ctx.business_key}).scalar_one_or_none()
+    return ctx.connection.execute(CLAIM_SUMMARY, {"number": ctx.business_key}).one_or_none()
 
 
-def _claim_summary(claim: Claim) -> dict[str, Any]:
+def _claim_summary(claim: Row[Any]) -> dict[str, Any]:
     return {
         "claim_number": claim.claim_number,
         "policy_number": claim.policy_number,
@@ -80,87 +115,98 @@ def _claim_summary(claim: Claim) -> dict[str, Any]:
     }
 
 
-@handler("claims.register_claim")
+@handler("claims.register_claim", orm=False)
 def register_claim(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Register the claim as submitted; coverage is judged in the next step, not here.
 
     Params: policy_number, loss_date, cause, description, amount_claimed.
     """
-    claim = _retried_claim(ctx)
-    if claim is not None:
-        return _claim_summary(claim)
+    retried = _retried_claim(ctx)
+    if retried is not None:
+        return _claim_summary(retried)
     policy_number = required_text(params, "policy_number")
-    policy = ctx.session.execute(POLICY_BY_NUMBER, {"number": policy_number}).scalar_one_or_none()
-    claim = Claim(
-        claim_number=next_number(ctx.session, "CLM"),
+    policy = ctx.connection.execute(POLICY_FOR_CLAIM, {"number": policy_number}).one_or_none()
+    loss_date = to_date(required(params, "loss_date"), "loss_date")
+    cause = one_of(required(params, "cause"), CAUSES, "cause")
+    description = required_text(params, "description")
+    amount_claimed = to_money(required(params, "amount_claimed"), "amount_claimed")
+    claim_number = next_number(ctx.connection, "CLM")
+    insert_record(
+        ctx.connection,
+        Claim,
+        claim_number=claim_number,
         policy_id=policy.id if policy is not None else None,
         policy_number=policy_number,
-        loss_date=to_date(required(params, "loss_date"), "loss_date"),
-        cause=one_of(required(params, "cause"), CAUSES, "cause"),
-        description=required_text(params, "description"),
-        amount_claimed=to_money(required(params, "amount_claimed"), "amount_claimed"),
+        loss_date=loss_date,
+        cause=cause,
+        description=description,
+        amount_claimed=amount_claimed,
         status="registered",
         fraud_indicators=[],
+        documents=[],
         created_at=ctx.now,
     )
-    ctx.session.add(claim)
-    ctx.set_business_key(claim.claim_number)
-    if policy is not None:
-        customer = ctx.session.get(Customer, policy.customer_id)
-        if customer is not None:
-            ctx.set_customer_name(customer.full_name)
-    return _claim_summary(claim)
+    ctx.set_business_key(claim_number)
+    if policy is not None and policy.full_name is not None:
+        ctx.set_customer_name(policy.full_name)
+    return {
+        "claim_number": claim_number,
+        "policy_number": policy_number,
+        "amount_claimed": amount_claimed,
+        "status": "registered",
+    }
 
 
-def _coverage_gap(claim: Claim, policy: Policy | None, today: date) -> str | None:
-    """The first reason the policy does not cover this loss, or None when it does."""
-    if policy is None:
+def _coverage_gap(claim: Row[Any], today: date) -> str | None:
+    """The first reason the policy does not cover this loss, or None when it does (`claim` is
+    a row of CLAIM_WITH_POLICY)."""
+    if claim.covering_policy is None:
         return f"Policy {claim.policy_number} does not exist."
-    if policy.status != "in_force":
-        return f"Policy {policy.policy_number} is not in force (status {policy.status})."
+    if claim.policy_status != "in_force":
+        return f"Policy {claim.covering_policy} is not in force (status {claim.policy_status})."
     if claim.loss_date > today:
         return f"The loss date {claim.loss_date.isoformat()} is in the future."
-    if not policy.effective_date <= claim.loss_date <= policy.expiry_date:
+    if not claim.effective_date <= claim.loss_date <= claim.expiry_date:
         return (
             f"The loss date {claim.loss_date.isoformat()} is outside the cover period "
-            f"{policy.effective_date.isoformat()} to {policy.expiry_date.isoformat()}."
+            f"{claim.effective_date.isoformat()} to {claim.expiry_date.isoformat()}."
         )
-    if claim.amount_claimed > policy.sum_insured:
+    if claim.amount_claimed > claim.sum_insured:
         return (
             f"The amount claimed {claim.amount_claimed} exceeds the sum insured "
-            f"{policy.sum_insured}."
+            f"{claim.sum_insured}."
         )
     return None
 
 
-@handler("claims.check_coverage")
+@handler("claims.check_coverage", orm=False)
 def check_coverage(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Decide whether the policy covers the loss at all, before anyone investigates.
 
     Params: claim_number. Returns covered (bool) and reason (one sentence).
     """
-    claim = get_claim(ctx.session, required(params, "claim_number"))
-    policy = ctx.session.get(Policy, claim.policy_id) if claim.policy_id else None
-    gap = _coverage_gap(claim, policy, ctx.today)
-    claim.status = "covered" if gap is None else "not_covered"
+    claim = claim_row(ctx.connection, CLAIM_WITH_POLICY, required(params, "claim_number"))
+    gap = _coverage_gap(claim, ctx.today)
+    update_record(ctx.connection, Claim, claim.id,
+                  status="covered" if gap is None else "not_covered")
     reason = gap or f"Policy {claim.policy_number} was in force on the loss date."
     return {"claim_number": claim.claim_number, "covered": gap is None, "reason": reason}
 
 
-@handler("claims.reject_claim")
+@handler("claims.reject_claim", orm=False)
 def reject_claim(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Close the claim as rejected; the reason is mandatory because the customer gets it.
 
     Params: claim_number, reason.
     """
-    claim = get_claim(ctx.session, required(params, "claim_number"))
-    claim.rejection_reason = required_text(params, "reason")
-    claim.status = "rejected"
-    claim.closed_at = ctx.now
+    claim = get_claim(ctx.connection, required(params, "claim_number"))
+    reason = required_text(params, "reason")
+    update_record(ctx.connection, Claim, claim.id, rejection_reason=reason, status="rejected",
+                  closed_at=ctx.now)
     return {
         "claim_number": claim.claim_number,
-        "status": claim.status,
-        "rejection_reason": claim.rejection_reason,
+        "status": "rejected",
+        "rejection_reason": reason,
     }
 
 
@@ -176,19 +222,21 @@ def _documents(value: Any) -> list[dict[str, str]]:
     return found
 
 
-@handler("claims.record_documents")
+@handler("claims.record_documents", orm=False)
 def record_documents(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """File documents that arrived for the claim (from a message); a repeat files nothing twice.
 
     Params: claim_number, documents ([{"kind", "reference"}]).
     """
-    claim = get_claim(ctx.session, required(params, "claim_number"))
-    on_file = {(d.get("kind"), d.get("reference")) for d in claim.documents or []}
+    claim = claim_row(ctx.connection, CLAIM_DOCUMENTS, required(params, "claim_number"))
+    filed = list(claim.documents or [])
+    on_file = {(d.get("kind"), d.get("reference")) for d in filed}
     new = [{**d, "received_at": ctx.now.isoformat()} for d in _documents(params.get("documents"))
            if (d["kind"], d["reference"]) not in on_file]
-    claim.documents = [*(claim.documents or []), *new]  # a new list, so the change is saved
+    documents = [*filed, *new]
+    update_record(ctx.connection, Claim, claim.id, documents=documents)
     return {"claim_number": claim.claim_number, "documents_added": len(new),
-            "documents_on_file": len(claim.documents)}
+            "documents_on_file": len(documents)}
 
 
 def _fraud_indicators(value: Any) -> list[str]:
@@ -201,21 +249,20 @@ def _fraud_indicators(value: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-@handler("claims.record_investigation")
+@handler("claims.record_investigation", orm=False)
 def record_investigation(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Keep the investigator's findings on the claim; fraud indicators drive the authority.
 
     Params: claim_number, cause_confirmed, extent_of_loss, fraud_indicators, findings,
     recommendation (continue/reject).
     """
-    claim = get_claim(ctx.session, required(params, "claim_number"))
+    claim = get_claim(ctx.connection, required(params, "claim_number"))
     indicators = _fraud_indicators(params.get("fraud_indicators"))
     confirmed = to_bool(required(params, "cause_confirmed"), "cause_confirmed")
     recommendation = one_of(
         required(params, "recommendation"), ("continue", "reject"), "recommendation"
     )
-    claim.fraud_indicators = indicators
-    claim.investigation_findings = "\n".join(
+    findings = "\n".join(
         [
             f"Cause confirmed: {'yes' if confirmed else 'no'}.",
             f"Extent of loss: {required_text(params, 'extent_of_loss')}",
@@ -223,7 +270,8 @@ def record_investigation(ctx: HandlerContext, params: dict[str, Any]) -> dict[st
             f"Recommendation: {recommendation}.",
         ]
     )
-    claim.status = "investigated"
+    update_record(ctx.connection, Claim, claim.id, fraud_indicators=indicators,
+                  investigation_findings=findings, status="investigated")
     return {
         "claim_number": claim.claim_number,
         "fraud_indicator_count": len(indicators),
@@ -231,57 +279,61 @@ def record_investigation(ctx: HandlerContext, params: dict[str, Any]) -> dict[st
     }
 
 
-@handler("claims.record_assessment")
+@handler("claims.record_assessment", orm=False)
 def record_assessment(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Fix the amount to pay; it can never be more than the customer claimed.
 
     Params: claim_number, amount_to_pay, rationale.
     """
-    claim = get_claim(ctx.session, required(params, "claim_number"))
+    claim = claim_row(ctx.connection, CLAIM_FOR_ASSESSMENT, required(params, "claim_number"))
     amount = to_money(required(params, "amount_to_pay"), "amount_to_pay")
     if amount > claim.amount_claimed:
         raise HandlerError(
             f"The amount to pay {amount} exceeds the amount claimed {claim.amount_claimed}."
         )
-    claim.assessed_amount = amount
-    claim.status = "assessed"
+    rationale = required_text(params, "rationale")
+    update_record(ctx.connection, Claim, claim.id, assessed_amount=amount, status="assessed")
     return {
         "claim_number": claim.claim_number,
         "assessed_amount": amount,
-        "rationale": required_text(params, "rationale"),
+        "rationale": rationale,
     }
 
 
-@handler("claims.record_approval")
+@handler("claims.record_approval", orm=False)
 def record_approval(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Record which authority level decided on the payout and what it decided.
 
     Params: claim_number, approver_role (from claim_authority), decision (approve/reject),
     comment. A rejection is closed by claims.reject_claim, which stores the reason.
     """
-    claim = get_claim(ctx.session, required(params, "claim_number"))
+    claim = claim_row(ctx.connection, CLAIM_FOR_APPROVAL, required(params, "claim_number"))
     if claim.assessed_amount is None:
         raise HandlerError(f"Claim {claim.claim_number} has not been assessed.")
-    claim.approver_role = one_of(required(params, "approver_role"), APPROVER_ROLES, "approver")
+    approver_role = one_of(required(params, "approver_role"), APPROVER_ROLES, "approver")
     decision = one_of(required(params, "decision"), ("approve", "reject"), "decision")
+    values: dict[str, Any] = {"approver_role": approver_role}
     if decision == "approve":
-        claim.status = "approved"
+        values["status"] = "approved"
+    update_record(ctx.connection, Claim, claim.id, **values)
     return {
         "claim_number": claim.claim_number,
-        "approver_role": claim.approver_role,
+        "approver_role": approver_role,
         "decision": decision,
         "comment": to_text(params.get("comment")),
     }
 
 
-@handler("claims.pay_claim")
+@handler("claims.pay_claim", orm=False)
 def pay_claim(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Pay the assessed amount once (idempotent per task) and close the claim.
 
     Params: claim_number, method (bank_transfer/cheque), paid_on, reference.
     """
-    existing = find_payment(ctx.session, ctx.idempotency_key)
-    claim = get_claim(ctx.session, required(params, "claim_number"), open_only=existing is None)
+    existing = find_payment(ctx.connection, ctx.idempotency_key)
+    claim = claim_row(ctx.connection, CLAIM_FOR_PAYMENT, required(params, "claim_number"),
+                      open_only=existing is None)
+    status = claim.status
     if existing is None:
         if claim.status != "approved" or claim.assessed_amount is None:
             raise HandlerError(f"Claim {claim.claim_number} is not approved for payment.")
@@ -294,6 +346,6 @@ def pay_claim(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
             reference=to_text(params.get("reference")),
             links=PaymentLinks(policy_id=claim.policy_id, claim_id=claim.id),
         )
-        claim.status = "paid"
-        claim.closed_at = ctx.now
-    return {**payment_result(existing), "claim_number": claim.claim_number, "status": claim.status}
+        status = "paid"
+        update_record(ctx.connection, Claim, claim.id, status=status, closed_at=ctx.now)
+    return {**payment_result(existing), "claim_number": claim.claim_number, "status": status}

@@ -12,13 +12,19 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, bindparam, select
 
 from models import Application, Customer, Payment, Policy, Product
 
 from .numbers import next_number
-from .records import APPLICATION_BY_NUMBER, application_row, get_application, get_policy
+from .records import (
+    APPLICATION_BY_NUMBER,
+    application_row,
+    get_application,
+    get_policy,
+    insert_record,
+    update_record,
+)
 from .registry import HandlerContext, HandlerError, handler
 from .values import (
     CENT,
@@ -45,32 +51,59 @@ MAX_LOADING_PERCENT = 300
 EDITABLE_STATUSES = ("registered", "incomplete", "verified")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-# The handlers' queries, built once: building a statement (and its cache key) on every call
-# cost more than running it. Each handler call fills in the values.
+# The handlers' queries, built once (see handlers.records); each call fills in the values.
 # An application with its customer file and product, for the checks that need all three.
-# The customer always exists (a foreign key); a missing product is reported as not sold.
+# The customer always exists (a foreign key); a missing product (sold_code None) is not sold.
 APPLICATION_FILE = (
-    select(Application, Customer, Product)
+    select(
+        Application.id, Application.application_number, Application.product_code,
+        Application.sum_insured, Application.consent, Application.health_declaration,
+        Application.occupation, Application.customer_id, Customer.date_of_birth,
+        Customer.phone, Customer.email, Customer.address, Product.code.label("sold_code"),
+        Product.name.label("product_name"), Product.max_sum_insured,
+    )
     .join(Customer, Customer.id == Application.customer_id)
     .outerjoin(Product, Product.code == Application.product_code)
     .where(Application.application_number == bindparam("number"))
 )
-# An application with the policy already issued for it (if any) and its product.
+# An application with the policy already issued for it (policy_number None if none yet) and
+# its product.
 APPLICATION_FOR_ISSUE = (
-    select(Application, Policy, Product)
+    select(
+        Application.id, Application.application_number, Application.status,
+        Application.risk_class, Application.customer_id, Application.product_code,
+        Application.sum_insured, Application.loading_percent, Policy.policy_number,
+        Policy.annual_premium, Policy.effective_date, Policy.expiry_date,
+        Policy.status.label("policy_status"), Product.code.label("sold_code"),
+        Product.rate_per_thousand, Product.term_years,
+    )
     .outerjoin(Policy, Policy.application_id == Application.id)
     .outerjoin(Product, Product.code == Application.product_code)
     .where(Application.application_number == bindparam("number"))
 )
-# Premiums paid for an application before its policy existed.
-UNLINKED_PAYMENTS = select(Payment).where(
-    Payment.application_id == bindparam("application_id"), Payment.policy_id.is_(None)
+# Premiums paid for an application before its policy existed move to the policy.
+LINK_PAYMENTS = (
+    Payment.__table__.update()  # type: ignore[attr-defined]
+    .where(Payment.application_id == bindparam("paid_for"), Payment.policy_id.is_(None))
+    .values(policy_id=bindparam("new_policy_id"))
 )
 POLICY_ID_OF_APPLICATION = select(Policy.id).where(
     Policy.application_id == bindparam("application_id")
 )
-PRODUCT_BY_CODE = select(Product).where(Product.code == bindparam("code"))
-CUSTOMER_BY_ID_NUMBER = select(Customer).where(Customer.id_number == bindparam("id_number"))
+PRODUCT_BY_CODE = select(Product.code).where(Product.code == bindparam("code"))
+CUSTOMER_BY_ID_NUMBER = select(
+    Customer.id, Customer.customer_number, Customer.full_name, Customer.date_of_birth,
+    Customer.phone, Customer.email, Customer.address,
+).where(Customer.id_number == bindparam("id_number"))
+
+
+@dataclass(frozen=True)
+class Registered:
+    """The customer file an application was registered for."""
+
+    customer_id: int
+    customer_number: str
+    full_name: str
 
 
 @dataclass(frozen=True)
@@ -121,30 +154,23 @@ class ApplicationData:
         )
 
 
-def _product(session: Session, code: str) -> Product:
-    product = session.execute(PRODUCT_BY_CODE, {"code": code}).scalar_one_or_none()
-    if product is None:
+def _check_sold(connection: Connection, code: str) -> None:
+    if connection.execute(PRODUCT_BY_CODE, {"code": code}).first() is None:
         raise HandlerError(f"The product {code} is not sold.")
-    return product
 
 
-def _check_sold(application: Application, product: Product | None) -> Product:
-    """The product row loaded with the application (outer join): None means not sold."""
-    if product is None:
+def _sold(application: Row[Any]) -> Row[Any]:
+    """The application row read with its product (outer join): no product means not sold."""
+    if application.sold_code is None:
         raise HandlerError(f"The product {application.product_code} is not sold.")
-    return product
+    return application
 
 
-def _upsert_customer(session: Session, data: ApplicationData) -> Customer:
+def _upsert_customer(ctx: HandlerContext, data: ApplicationData) -> Registered:
     """One customer file per ID number: a returning customer's file is updated, not copied.
 
     Changed personal data clears `verified_at`, because the file must be verified again.
     """
-    found = session.execute(CUSTOMER_BY_ID_NUMBER, {"id_number": data.id_number})
-    customer = found.scalar_one_or_none()
-    if customer is None:
-        customer = Customer(customer_number=next_number(session, "CUS"), id_number=data.id_number)
-        session.add(customer)
     fields = {
         "full_name": data.full_name,
         "date_of_birth": data.date_of_birth,
@@ -152,97 +178,106 @@ def _upsert_customer(session: Session, data: ApplicationData) -> Customer:
         "email": data.email or None,
         "address": data.address or None,
     }
+    found = ctx.connection.execute(CUSTOMER_BY_ID_NUMBER, {"id_number": data.id_number})
+    customer = found.one_or_none()
+    if customer is None:
+        number = next_number(ctx.connection, "CUS")
+        customer_id = insert_record(ctx.connection, Customer, customer_number=number,
+                                    id_number=data.id_number, verified_at=None, **fields)
+        return Registered(customer_id, number, data.full_name)
     if any(getattr(customer, key) != value for key, value in fields.items()):
-        customer.verified_at = None
-    for key, value in fields.items():
-        setattr(customer, key, value)
-    if customer.id is None:
-        session.flush()  # the application refers to the new customer by id
-    return customer
+        update_record(ctx.connection, Customer, customer.id, verified_at=None, **fields)
+    return Registered(customer.id, customer.customer_number, data.full_name)
 
 
-def _apply(application: Application, data: ApplicationData, customer: Customer) -> None:
-    """Copy the form onto the application; the health declaration is kept as a document."""
-    application.customer_id = customer.id
-    application.product_code = data.product_code
-    application.sum_insured = data.sum_insured
-    application.channel = data.channel
-    application.occupation = data.occupation
-    application.occupation_class = data.occupation_class
-    application.smoker = data.smoker
-    application.hazardous_hobbies = data.hazardous_hobbies
-    application.health_declaration = {
-        "conditions": data.health_conditions,
-        "details": data.health_details,
-    }
-    application.consent = data.consent
-    application.status = "registered"
-
-
-def _registration_result(application: Application, customer: Customer) -> dict[str, Any]:
+def _application_fields(data: ApplicationData, customer: Registered) -> dict[str, Any]:
+    """The form as application columns; the health declaration is kept as a document."""
     return {
-        "application_number": application.application_number,
-        "customer_number": customer.customer_number,
-        "status": application.status,
+        "customer_id": customer.customer_id,
+        "product_code": data.product_code,
+        "sum_insured": data.sum_insured,
+        "channel": data.channel,
+        "occupation": data.occupation,
+        "occupation_class": data.occupation_class,
+        "smoker": data.smoker,
+        "hazardous_hobbies": data.hazardous_hobbies,
+        "health_declaration": {
+            "conditions": data.health_conditions,
+            "details": data.health_details,
+        },
+        "consent": data.consent,
+        "status": "registered",
     }
 
 
-def _retried_application(ctx: HandlerContext) -> Application | None:
+def _registration_result(application_number: str, customer: Registered) -> dict[str, Any]:
+    return {
+        "application_number": application_number,
+        "customer_number": customer.customer_number,
+        "status": "registered",
+    }
+
+
+def _retried_application(ctx: HandlerContext) -> Row[Any] | None:
     """On a retry the case already carries the application number: update, do not duplicate."""
     if not ctx.business_key:
         return None
-    found = ctx.session.execute(APPLICATION_BY_NUMBER, {"number": ctx.business_key})
-    return found.scalar_one_or_none()
+    found = ctx.connection.execute(APPLICATION_BY_NUMBER, {"number": ctx.business_key})
+    return found.one_or_none()
 
 
-@handler("new_business.register_application")
+@handler("new_business.register_application", orm=False)
 def register_application(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Create the customer file (or update it by ID number) and the application.
 
     Params: the nb_application form fields. Sets the case business key to the APP- number.
     """
     data = ApplicationData.from_params(params)
-    _product(ctx.session, data.product_code)
-    customer = _upsert_customer(ctx.session, data)
+    _check_sold(ctx.connection, data.product_code)
+    customer = _upsert_customer(ctx, data)
+    fields = _application_fields(data, customer)
     application = _retried_application(ctx)
     if application is None:
-        application = Application(application_number=next_number(ctx.session, "APP"))
-        ctx.session.add(application)
-    _apply(application, data, customer)
-    ctx.set_business_key(application.application_number)
+        number = next_number(ctx.connection, "APP")
+        insert_record(ctx.connection, Application, application_number=number, **fields)
+    else:
+        number = application.application_number
+        update_record(ctx.connection, Application, application.id, **fields)
+    ctx.set_business_key(number)
     ctx.set_customer_name(customer.full_name)
-    return _registration_result(application, customer)
+    return _registration_result(number, customer)
 
 
-@handler("new_business.update_application")
+@handler("new_business.update_application", orm=False)
 def update_application(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Apply the corrected application form to the existing application.
 
     Params: application_number plus the nb_application_correction form fields.
     """
-    application = get_application(ctx.session, required(params, "application_number"))
+    application = get_application(ctx.connection, required(params, "application_number"))
     if application.status not in EDITABLE_STATUSES:
         raise HandlerError(
             f"Application {application.application_number} can no longer be changed "
             f"(status {application.status})."
         )
     data = ApplicationData.from_params(params)
-    _product(ctx.session, data.product_code)
-    customer = _upsert_customer(ctx.session, data)
-    _apply(application, data, customer)
-    return _registration_result(application, customer)
+    _check_sold(ctx.connection, data.product_code)
+    customer = _upsert_customer(ctx, data)
+    update_record(ctx.connection, Application, application.id,
+                  **_application_fields(data, customer))
+    return _registration_result(application.application_number, customer)
 
 
-def _contact_reasons(customer: Customer) -> list[str]:
+def _contact_reasons(file: Row[Any]) -> list[str]:
     """The customer must be reachable and the contact data must look real."""
     reasons = []
-    if not customer.phone and not customer.email:
+    if not file.phone and not file.email:
         reasons.append("Neither a phone number nor an email address is given.")
-    if customer.phone and len(re.sub(r"\D", "", customer.phone)) < 7:
+    if file.phone and len(re.sub(r"\D", "", file.phone)) < 7:
         reasons.append("The phone number has fewer than 7 digits.")
-    if customer.email and not EMAIL_PATTERN.match(customer.email):
+    if file.email and not EMAIL_PATTERN.match(file.email):
         reasons.append("The email address is not valid.")
-    if not customer.address:
+    if not file.address:
         reasons.append("The postal address is missing.")
     return reasons
 
@@ -258,53 +293,53 @@ def _age_reasons(born: date, age: int, today: date) -> list[str]:
     return []
 
 
-def _cover_reasons(application: Application, product: Product) -> list[str]:
+def _cover_reasons(file: Row[Any]) -> list[str]:
     """The sum insured must be a positive amount within the product's limit."""
-    if application.sum_insured <= 0:
+    if file.sum_insured <= 0:
         return ["The sum insured must be greater than zero."]
-    if application.sum_insured > product.max_sum_insured:
+    if file.sum_insured > file.max_sum_insured:
         return [
-            f"The sum insured {application.sum_insured} exceeds the {product.name} "
-            f"maximum of {product.max_sum_insured}."
+            f"The sum insured {file.sum_insured} exceeds the {file.product_name} "
+            f"maximum of {file.max_sum_insured}."
         ]
     return []
 
 
-def _declaration_reasons(application: Application) -> list[str]:
+def _declaration_reasons(file: Row[Any]) -> list[str]:
     """Consent is mandatory, and a declared health condition must be described."""
     reasons = []
-    if not application.consent:
+    if not file.consent:
         reasons.append("The applicant has not given consent.")
-    declaration = application.health_declaration or {}
+    declaration = file.health_declaration or {}
     if declaration.get("conditions") != "none" and not to_text(declaration.get("details")):
         reasons.append("Health conditions are declared but not described.")
-    if not application.occupation:
+    if not file.occupation:
         reasons.append("The occupation is missing.")
     return reasons
 
 
-@handler("new_business.verify_customer")
+@handler("new_business.verify_customer", orm=False)
 def verify_customer(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Check the application for completeness and plausibility before any money is taken.
 
     Params: application_number. Returns complete, reasons (one sentence each), age.
     """
     number = required(params, "application_number")
-    application, customer, product = application_row(ctx.session, APPLICATION_FILE, number)
-    product = _check_sold(application, product)
-    age = age_on(customer.date_of_birth, ctx.today)
+    file = _sold(application_row(ctx.connection, APPLICATION_FILE, number))
+    age = age_on(file.date_of_birth, ctx.today)
     reasons = [
-        *_contact_reasons(customer),
-        *_age_reasons(customer.date_of_birth, age, ctx.today),
-        *_cover_reasons(application, product),
-        *_declaration_reasons(application),
+        *_contact_reasons(file),
+        *_age_reasons(file.date_of_birth, age, ctx.today),
+        *_cover_reasons(file),
+        *_declaration_reasons(file),
     ]
     complete = not reasons
-    application.status = "verified" if complete else "incomplete"
+    update_record(ctx.connection, Application, file.id,
+                  status="verified" if complete else "incomplete")
     if complete:
-        customer.verified_at = ctx.now
+        update_record(ctx.connection, Customer, file.customer_id, verified_at=ctx.now)
     return {
-        "application_number": application.application_number,
+        "application_number": file.application_number,
         "complete": complete,
         "reasons": reasons,
         "age": age,
@@ -324,21 +359,20 @@ def _loading(decision: str, value: Any) -> int:
     return loading
 
 
-@handler("new_business.record_underwriting")
+@handler("new_business.record_underwriting", orm=False)
 def record_underwriting(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Record the final underwriting decision, whether the rules or an underwriter made it.
 
     Params: application_number, decision (accept/accept_with_loading/decline),
     loading_percent, reason. Downstream gateways read only this step's result.
     """
-    application = get_application(ctx.session, required(params, "application_number"))
+    application = get_application(ctx.connection, required(params, "application_number"))
     decision = one_of(required(params, "decision"), FINAL_DECISIONS, "underwriting decision")
     loading = _loading(decision, params.get("loading_percent"))
     reason = required_text(params, "reason")
-    application.risk_class = decision
-    application.loading_percent = Decimal(loading)
-    application.decision_reason = reason
-    application.status = "underwritten"
+    update_record(ctx.connection, Application, application.id, risk_class=decision,
+                  loading_percent=Decimal(loading), decision_reason=reason,
+                  status="underwritten")
     return {
         "application_number": application.application_number,
         "decision": decision,
@@ -347,21 +381,24 @@ def record_underwriting(ctx: HandlerContext, params: dict[str, Any]) -> dict[str
     }
 
 
-@handler("new_business.decline_application")
+@handler("new_business.decline_application", orm=False)
 def decline_application(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Close a declined application with its reason (the reason is what the customer hears).
 
     Params: application_number, reason.
     """
-    application = get_application(ctx.session, required(params, "application_number"))
-    if ctx.session.execute(POLICY_ID_OF_APPLICATION, {"application_id": application.id}).first():
+    application = get_application(ctx.connection, required(params, "application_number"))
+    has_policy = ctx.connection.execute(POLICY_ID_OF_APPLICATION,
+                                        {"application_id": application.id}).first()
+    if has_policy:
         raise HandlerError(f"Application {application.application_number} already has a policy.")
-    application.status = "declined"
-    application.decision_reason = required_text(params, "reason")
+    reason = required_text(params, "reason")
+    update_record(ctx.connection, Application, application.id, status="declined",
+                  decision_reason=reason)
     return {
         "application_number": application.application_number,
-        "status": application.status,
-        "reason": application.decision_reason,
+        "status": "declined",
+        "reason": reason,
     }
 
 
@@ -371,91 +408,92 @@ def annual_premium(sum_insured: Decimal, rate_per_thousand: Decimal, loading: De
     return premium.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _issuance_result(policy: Policy) -> dict[str, Any]:
+def _new_policy(ctx: HandlerContext, application: Row[Any]) -> dict[str, Any]:
+    """The policy's columns for an accepted application, cover starting today."""
+    loading = application.loading_percent or Decimal(0)
     return {
-        "policy_number": policy.policy_number,
-        "annual_premium": policy.annual_premium,
-        "effective_date": policy.effective_date,
-        "expiry_date": policy.expiry_date,
-        "status": policy.status,
+        "policy_number": next_number(ctx.connection, "POL"),
+        "application_id": application.id,
+        "customer_id": application.customer_id,
+        "product_code": application.sold_code,
+        "sum_insured": application.sum_insured,
+        "annual_premium": annual_premium(application.sum_insured,
+                                         application.rate_per_thousand, loading),
+        "loading_percent": loading,
+        "effective_date": ctx.today,
+        "expiry_date": add_years(ctx.today, application.term_years),
+        "status": "issued",
+        "issued_at": ctx.now,
     }
 
 
-def _new_policy(ctx: HandlerContext, application: Application, product: Product) -> Policy:
-    loading = application.loading_percent or Decimal(0)
-    return Policy(
-        policy_number=next_number(ctx.session, "POL"),
-        application_id=application.id,
-        customer_id=application.customer_id,
-        product_code=product.code,
-        sum_insured=application.sum_insured,
-        annual_premium=annual_premium(application.sum_insured, product.rate_per_thousand, loading),
-        loading_percent=loading,
-        effective_date=ctx.today,
-        expiry_date=add_years(ctx.today, product.term_years),
-        status="issued",
-        issued_at=ctx.now,
-    )
+def _issuance_result(policy: Any) -> dict[str, Any]:
+    """From the issued policy's columns (a row read back, or the values just inserted)."""
+    return {
+        "policy_number": policy["policy_number"],
+        "annual_premium": policy["annual_premium"],
+        "effective_date": policy["effective_date"],
+        "expiry_date": policy["expiry_date"],
+        "status": policy["status"],
+    }
 
 
-@handler("new_business.issue_policy")
+@handler("new_business.issue_policy", orm=False)
 def issue_policy(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Turn an accepted application into a policy; a retry returns the policy already issued.
 
     Params: application_number. Cover starts today; premiums already paid move to the policy.
     """
     number = required(params, "application_number")
-    application, existing, product = application_row(ctx.session, APPLICATION_FOR_ISSUE, number)
-    if existing is not None:
-        ctx.add_correlation_key(existing.policy_number)
-        return _issuance_result(existing)
+    application = application_row(ctx.connection, APPLICATION_FOR_ISSUE, number)
+    if application.policy_number is not None:
+        ctx.add_correlation_key(application.policy_number)
+        return _issuance_result({**application._mapping, "status": application.policy_status})
     if application.status != "underwritten" or application.risk_class not in FINAL_DECISIONS[:2]:
         raise HandlerError(
             f"Application {application.application_number} has not been accepted by underwriting."
         )
-    policy = _new_policy(ctx, application, _check_sold(application, product))
-    ctx.session.add(policy)
-    ctx.session.flush()  # the payments below need the policy's id
-    unlinked = ctx.session.scalars(UNLINKED_PAYMENTS, {"application_id": application.id})
-    for payment in unlinked:
-        payment.policy_id = policy.id
-    application.status = "issued"
-    ctx.add_correlation_key(policy.policy_number)
+    policy = _new_policy(ctx, _sold(application))
+    policy_id = insert_record(ctx.connection, Policy, **policy)
+    ctx.connection.execute(LINK_PAYMENTS, {"paid_for": application.id,
+                                           "new_policy_id": policy_id})
+    update_record(ctx.connection, Application, application.id, status="issued")
+    ctx.add_correlation_key(policy["policy_number"])
     return _issuance_result(policy)
 
 
-@handler("new_business.record_delivery")
+@handler("new_business.record_delivery", orm=False)
 def record_delivery(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Record how and when the policy document went to the customer.
 
     Params: policy_number, method (mail/in_person), sent_on.
     """
-    policy = get_policy(ctx.session, required(params, "policy_number"))
+    policy = get_policy(ctx.connection, required(params, "policy_number"))
     sent_on = to_date(required(params, "sent_on"), "sent_on")
     if not policy.effective_date <= sent_on <= ctx.today:
         raise HandlerError(
             f"The delivery date {sent_on.isoformat()} must lie between the issue date "
             f"{policy.effective_date.isoformat()} and today."
         )
-    policy.delivery_method = one_of(required(params, "method"), DELIVERY_METHODS, "method")
-    policy.delivered_on = sent_on
-    if policy.status == "issued":
-        policy.status = "delivered"
+    method = one_of(required(params, "method"), DELIVERY_METHODS, "method")
+    status = "delivered" if policy.status == "issued" else policy.status
+    update_record(ctx.connection, Policy, policy.id, delivery_method=method,
+                  delivered_on=sent_on, status=status)
     return {
         "policy_number": policy.policy_number,
-        "delivery_method": policy.delivery_method,
-        "delivered_on": policy.delivered_on,
-        "status": policy.status,
+        "delivery_method": method,
+        "delivered_on": sent_on,
+        "status": status,
     }
 
 
-@handler("new_business.confirm_delivery")
+@handler("new_business.confirm_delivery", orm=False)
 def confirm_delivery(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """The customer's signed receipt puts the policy in force.
 
     Params: policy_number, receipt_signed_on, signed_by, receipt_reference.
     """
-    policy = get_policy(ctx.session, required(params, "policy_number"))
+    policy = get_policy(ctx.connection, required(params, "policy_number"))
     signed_on = to_date(required(params, "receipt_signed_on"), "receipt_signed_on")
     delivered_on = policy.delivered_on or policy.effective_date
     if not delivered_on <= signed_on <= ctx.today:
@@ -463,13 +501,13 @@ def confirm_delivery(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, A
             f"The receipt date {signed_on.isoformat()} must lie between the delivery date "
             f"{delivered_on.isoformat()} and today."
         )
-    policy.receipt_signed_on = signed_on
-    policy.receipt_signed_by = required_text(params, "signed_by")
-    policy.status = "in_force"
+    signed_by = required_text(params, "signed_by")
+    update_record(ctx.connection, Policy, policy.id, receipt_signed_on=signed_on,
+                  receipt_signed_by=signed_by, status="in_force")
     return {
         "policy_number": policy.policy_number,
-        "status": policy.status,
+        "status": "in_force",
         "receipt_signed_on": signed_on,
-        "receipt_signed_by": policy.receipt_signed_by,
+        "receipt_signed_by": signed_by,
         "receipt_reference": to_text(params.get("receipt_reference")),
     }

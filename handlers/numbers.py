@@ -8,37 +8,47 @@ caller's transaction: a rolled-back case gives its number back.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import NumberSequence
 
-# Built once and run on the session's connection: every case takes several numbers, and
-# building the statement (and its cache key) per call cost more than running it. The counter
-# is never loaded as an object, so the ORM has nothing to synchronise.
+# Built once: every case takes several numbers, and building the statement (and its cache
+# key) per call cost more than running it. The counter is never loaded as an object.
 _TAKE = (
     update(NumberSequence)
     .where(NumberSequence.name == bindparam("prefix"))
     .values(next_value=NumberSequence.next_value + 1)
     .returning(NumberSequence.next_value - 1)
 )
+_CREATE = insert(NumberSequence)
 
 
-def _take(session: Session, prefix: str) -> int | None:
-    taken = session.connection().execute(_TAKE, {"prefix": prefix}).scalar_one_or_none()
+def _take(connection: Connection, prefix: str) -> int | None:
+    taken = connection.execute(_TAKE, {"prefix": prefix}).scalar_one_or_none()
     return int(taken) if taken is not None else None
 
 
-def next_number(session: Session, prefix: str) -> str:
+def next_number(database: Connection | Session, prefix: str) -> str:
     """Take the next number for `prefix`, formatted as PREFIX-000001."""
-    value = _take(session, prefix)
+    connection = database.connection() if isinstance(database, Session) else database
+    value = _take(connection, prefix)
     if value is None:
-        try:
-            with session.begin_nested():  # first use: create the counter (a racer may win)
-                session.add(NumberSequence(name=prefix, next_value=1))
-        except IntegrityError:
-            pass
-        value = _take(session, prefix)
+        _create_counter(connection, prefix)
+        value = _take(connection, prefix)
     assert value is not None
     return f"{prefix}-{value:06d}"
+
+
+def _create_counter(connection: Connection, prefix: str) -> None:
+    """First use of a prefix: create its counter; a racer that created it first wins.
+
+    A savepoint of its own, by statement: an ORM savepoint would flush the session here,
+    inside the handler's savepoint."""
+    connection.exec_driver_sql("SAVEPOINT insurflow_counter")
+    try:
+        connection.execute(_CREATE, {"name": prefix, "next_value": 1})
+    except IntegrityError:
+        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT insurflow_counter")
+    connection.exec_driver_sql("RELEASE SAVEPOINT insurflow_counter")

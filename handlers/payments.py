@@ -11,20 +11,22 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, bindparam, insert, select
 
-from models import Payment
+from models import Application, Payment
 
 from .numbers import next_number
-from .records import get_application
+from .records import get_application, update_record
 from .registry import HandlerContext, HandlerError, handler
 from .values import one_of, required, to_date, to_money, to_text
 
 PREMIUM_METHODS = ("online", "bank_transfer", "agent_collection", "counter")
 
-# Built once; each call fills in the values (building them per call cost more than running).
-PAYMENT_BY_KEY = select(Payment).where(Payment.idempotency_key == bindparam("key"))
+# What a payment step reports; read back for a retry, returned by the insert for a new one.
+_PAYMENT_FIELDS = (Payment.payment_number, Payment.direction, Payment.method, Payment.amount,
+                   Payment.paid_on, Payment.reference)
+PAYMENT_BY_KEY = select(*_PAYMENT_FIELDS).where(Payment.idempotency_key == bindparam("key"))
+_ADD_PAYMENT = insert(Payment).returning(*_PAYMENT_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,9 @@ class PaymentLinks:
     claim_id: int | None = None
 
 
-def find_payment(session: Session, idempotency_key: str) -> Payment | None:
+def find_payment(connection: Connection, idempotency_key: str) -> Row[Any] | None:
     """The payment an earlier attempt of the same task already recorded, if any."""
-    return session.execute(PAYMENT_BY_KEY, {"key": idempotency_key}).scalar_one_or_none()
+    return connection.execute(PAYMENT_BY_KEY, {"key": idempotency_key}).one_or_none()
 
 
 def check_paid_on(paid_on: date, today: date) -> date:
@@ -56,28 +58,24 @@ def add_payment(
     paid_on: date,
     reference: str,
     links: PaymentLinks,
-) -> Payment:
-    """Create a payment row keyed by the task's idempotency key (callers check first).
-
-    Not flushed here: nothing needs its id, and the caller flushes the handler's changes.
-    """
-    payment = Payment(
-        payment_number=next_number(ctx.session, "PAY"),
-        direction=direction,
-        method=method,
-        amount=amount,
-        paid_on=paid_on,
-        reference=reference or None,
-        application_id=links.application_id,
-        policy_id=links.policy_id,
-        claim_id=links.claim_id,
-        idempotency_key=ctx.idempotency_key,
-    )
-    ctx.session.add(payment)
-    return payment
+) -> Row[Any]:
+    """Insert a payment keyed by the task's idempotency key (callers check first); returns
+    the fields `payment_result` reports."""
+    return ctx.connection.execute(_ADD_PAYMENT, {
+        "payment_number": next_number(ctx.connection, "PAY"),
+        "direction": direction,
+        "method": method,
+        "amount": amount,
+        "paid_on": paid_on,
+        "reference": reference or None,
+        "application_id": links.application_id,
+        "policy_id": links.policy_id,
+        "claim_id": links.claim_id,
+        "idempotency_key": ctx.idempotency_key,
+    }).one()
 
 
-def payment_result(payment: Payment) -> dict[str, Any]:
+def payment_result(payment: Row[Any]) -> dict[str, Any]:
     """What a payment step stores in the case data."""
     return {
         "payment_number": payment.payment_number,
@@ -89,16 +87,16 @@ def payment_result(payment: Payment) -> dict[str, Any]:
     }
 
 
-@handler("payments.record_premium")
+@handler("payments.record_premium", orm=False)
 def record_premium(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Book the first premium of an application (money in).
 
     Params: application_number, method, amount, paid_on, reference (may be empty).
     """
-    existing = find_payment(ctx.session, ctx.idempotency_key)
+    existing = find_payment(ctx.connection, ctx.idempotency_key)
     if existing is not None:
         return payment_result(existing)
-    application = get_application(ctx.session, required(params, "application_number"))
+    application = get_application(ctx.connection, required(params, "application_number"))
     payment = add_payment(
         ctx,
         direction="in",
@@ -108,5 +106,5 @@ def record_premium(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any
         reference=to_text(params.get("reference")),
         links=PaymentLinks(application_id=application.id),
     )
-    application.status = "premium_paid"
+    update_record(ctx.connection, Application, application.id, status="premium_paid")
     return payment_result(payment)

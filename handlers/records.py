@@ -1,45 +1,75 @@
-"""Looking up the business records handlers work on, by the numbers processes carry.
+"""Reading and writing the business records handlers work on, as statements on the caller's
+connection.
 
-The statements are built once: building one (and its cache key) on every call cost more than
-running it. A number that matches nothing is a business failure the case reports, not a crash.
+Several handlers run in every step of a case, each in its own savepoint. Loading ORM objects,
+tracking their changes and flushing them inside each savepoint cost more than the handlers'
+own work, so handlers read rows (`Row`, read by column name) and write with statements built
+once; SQLAlchemy reuses their compiled form. The caller's transaction still holds it all: a
+handler never commits. A number that matches nothing is a business failure the case reports,
+not a crash.
 """
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Insert, Row, Select, Update, bindparam, insert, select, update
 
-from models import Application, Policy
+from models import Application, Base, Policy
 
 from .registry import HandlerError
 from .values import to_text
 
-APPLICATION_BY_NUMBER = select(Application).where(
-    Application.application_number == bindparam("number")
-)
-POLICY_BY_NUMBER = select(Policy).where(Policy.policy_number == bindparam("number"))
-
 _Row = TypeVar("_Row", bound=tuple[Any, ...])
 
+APPLICATION_BY_NUMBER = select(
+    Application.id, Application.application_number, Application.status,
+    Application.customer_id,
+).where(Application.application_number == bindparam("number"))
+POLICY_BY_NUMBER = select(
+    Policy.id, Policy.policy_number, Policy.customer_id, Policy.status, Policy.effective_date,
+    Policy.expiry_date, Policy.sum_insured, Policy.delivered_on,
+).where(Policy.policy_number == bindparam("number"))
 
-def application_row(session: Session, stmt: Select[_Row], number: Any) -> Row[_Row]:
-    """Run a query keyed by application number (`:number`) that starts with the application."""
-    row = session.execute(stmt, {"number": to_text(number)}).one_or_none()
+_UPDATES: dict[type[Base], Update] = {}
+_INSERTS: dict[type[Base], Insert] = {}
+
+
+def application_row(connection: Connection, stmt: Select[_Row], number: Any) -> Row[_Row]:
+    """Run a query keyed by application number (`:number`)."""
+    row = connection.execute(stmt, {"number": to_text(number)}).one_or_none()
     if row is None:
         raise HandlerError(f"Application {to_text(number)} does not exist.")
     return row
 
 
-def get_application(session: Session, number: Any) -> Application:
-    """Load an application by number."""
-    return application_row(session, APPLICATION_BY_NUMBER, number)[0]
+def get_application(connection: Connection, number: Any) -> Row[Any]:
+    """An application's id, number, status and customer id, by number."""
+    return application_row(connection, APPLICATION_BY_NUMBER, number)
 
 
-def get_policy(session: Session, number: Any) -> Policy:
-    """Load a policy by number."""
-    policy = session.execute(POLICY_BY_NUMBER, {"number": to_text(number)}).scalar_one_or_none()
+def get_policy(connection: Connection, number: Any) -> Row[Any]:
+    """A policy's id, number, customer, status, cover period, sum insured and delivery date."""
+    policy = connection.execute(POLICY_BY_NUMBER, {"number": to_text(number)}).one_or_none()
     if policy is None:
         raise HandlerError(f"Policy {to_text(number)} does not exist.")
     return policy
+
+
+def update_record(connection: Connection, model: type[Base], row_id: int,
+                  **values: Any) -> None:
+    """Set `values` on the row of `model` with that id (the SET clause follows the names)."""
+    stmt = _UPDATES.get(model)
+    if stmt is None:
+        key = model.__table__.c.id  # type: ignore[attr-defined]
+        stmt = _UPDATES[model] = update(model).where(key == bindparam("row_id"))
+    connection.execute(stmt, {"row_id": row_id, **values})
+
+
+def insert_record(connection: Connection, model: type[Base], **values: Any) -> int:
+    """Insert a row of `model` (column defaults apply) and return its id."""
+    stmt = _INSERTS.get(model)
+    if stmt is None:
+        stmt = _INSERTS[model] = insert(model).returning(
+            model.__table__.c.id)  # type: ignore[attr-defined]
+    return int(connection.execute(stmt, values).scalar_one())

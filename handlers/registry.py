@@ -4,6 +4,11 @@ A handler is a plain typed function: it receives a `HandlerContext` (the caller'
 the case and task it runs for, a stable idempotency key) and the evaluated parameters of the
 service task, and returns a JSON-serialisable dict (Decimal and date values are allowed).
 Handlers never commit and never open sessions of their own: the caller owns the transaction.
+Insurflow's own handlers read and write with statements on `ctx.connection` (see
+`handlers.records` for why) and register with `orm=False`: the caller then wraps them in a
+plain savepoint, without the ORM's flush and snapshot around it. A handler that changes ORM
+objects on `ctx.session` registers as usual (`orm=True`): its changes are flushed inside its
+savepoint and undone with it.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 
@@ -33,6 +40,11 @@ class HandlerContext:
     new_business_key: str | None = field(default=None)
     new_customer_name: str | None = field(default=None)
     correlation_keys: list[str] = field(default_factory=list)
+
+    @cached_property
+    def connection(self) -> Connection:
+        """The session's connection, inside the caller's transaction and savepoint."""
+        return self.session.connection()
 
     @property
     def today(self) -> date:
@@ -59,18 +71,27 @@ Handler = Callable[[HandlerContext, dict[str, Any]], dict[str, Any]]
 class HandlerRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._statements_only: set[str] = set()
 
-    def register(self, operator: str) -> Callable[[Handler], Handler]:
+    def register(self, operator: str, *, orm: bool = True) -> Callable[[Handler], Handler]:
+        """`orm=False`: the handler changes no ORM object and never flushes the session; it
+        reads and writes with statements on `ctx.connection` only."""
+
         def decorate(fn: Handler) -> Handler:
             if operator in self._handlers:
                 raise ValueError(f"handler {operator!r} registered twice")
             self._handlers[operator] = fn
+            if not orm:
+                self._statements_only.add(operator)
             return fn
 
         return decorate
 
     def get(self, operator: str) -> Handler | None:
         return self._handlers.get(operator)
+
+    def uses_orm(self, operator: str) -> bool:
+        return operator not in self._statements_only
 
     def names(self) -> set[str]:
         return set(self._handlers)

@@ -11,7 +11,7 @@ from engine.clock import current_time
 from engine.values import dumps
 from handlers import REGISTRY
 from handlers.registry import HandlerContext, HandlerError
-from models import Case, CaseKey
+from models import Application, Case, CaseKey, Claim, Customer, Payment, Policy, Product
 
 from . import audit
 
@@ -26,7 +26,7 @@ def make_invoker(session: Session, case: Case):  # type: ignore[no-untyped-def]
                              element_id=task.task_spec.bpmn_id,
                              idempotency_key=f"case-{case.id}/task-{task.id}",
                              now=current_time(), business_key=case.business_key)
-        result = _call(session, operator, handler, ctx, params)
+        result = call_handler(session, operator, handler, ctx, params)
         changes = case_changes(ctx)
         if ctx.new_business_key:
             case.business_key = ctx.new_business_key
@@ -53,13 +53,22 @@ def case_changes(ctx: HandlerContext) -> dict[str, Any]:
     return changes
 
 
-def _call(session: Session, operator: str, handler: Any, ctx: HandlerContext,
-          params: dict[str, Any]) -> dict[str, Any]:
-    audit.write_pending(session)  # a flush with nothing dirty would not write them
+# The business records handlers write with statements (handlers.records), behind the ORM's back.
+BUSINESS_RECORDS = (Application, Claim, Customer, Payment, Policy, Product)
+
+
+def call_handler(session: Session, operator: str, handler: Any, ctx: HandlerContext,
+                 params: dict[str, Any]) -> dict[str, Any]:
+    """Run the handler in a savepoint: its writes stay only if it returns a JSON-ready dict.
+
+    A handler's failure becomes `ServiceTaskFailed` (an incident or a retry, never a crash).
+    """
     try:
-        with session.begin_nested():
-            result = handler(ctx, params)
-            session.flush()
+        if REGISTRY.uses_orm(operator):
+            result = _in_orm_savepoint(session, handler, ctx, params)
+        else:
+            result = _in_savepoint(session, handler, ctx, params)
+        _expire_business_records(session)
     except HandlerError as error:
         raise ServiceTaskFailed(operator, str(error), "HandlerError") from error
     except Exception as error:  # noqa: BLE001 - any handler crash becomes an incident
@@ -73,3 +82,38 @@ def _call(session: Session, operator: str, handler: Any, ctx: HandlerContext,
         raise ServiceTaskFailed(operator, f"the handler result is not JSON: {error}",
                                 "BadResult") from error
     return result
+
+
+def _in_orm_savepoint(session: Session, handler: Any, ctx: HandlerContext,
+                      params: dict[str, Any]) -> Any:
+    """For a handler that changes ORM objects: they are flushed inside its savepoint."""
+    audit.write_pending(session)  # a flush with nothing dirty would not write them
+    with session.begin_nested():
+        result = handler(ctx, params)
+        session.flush()
+    return result
+
+
+def _in_savepoint(session: Session, handler: Any, ctx: HandlerContext,
+                  params: dict[str, Any]) -> Any:
+    """For a handler that only runs statements: a savepoint by statement, with no ORM flush
+    before or inside it (the ORM's pending changes wait for the next flush outside)."""
+    connection = ctx.connection
+    connection.exec_driver_sql("SAVEPOINT insurflow_handler")
+    try:
+        with session.no_autoflush:
+            result = handler(ctx, params)
+    except BaseException:
+        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT insurflow_handler")
+        connection.exec_driver_sql("RELEASE SAVEPOINT insurflow_handler")
+        raise
+    connection.exec_driver_sql("RELEASE SAVEPOINT insurflow_handler")
+    return result
+
+
+def _expire_business_records(session: Session) -> None:
+    """Business records this session had already loaded would still show what was there
+    before the handler wrote: expire them (unless changed here) so they are read again."""
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, BUSINESS_RECORDS) and not session.is_modified(loaded):
+            session.expire(loaded)

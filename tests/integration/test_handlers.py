@@ -1,6 +1,6 @@
-"""The new business and payment handlers called directly, as the invoker calls them: inside a
-savepoint, with one flush at the end. Covers what the handlers do with the session (lookups,
-the rows they read together, which changes they leave to the caller's flush)."""
+"""The new business and payment handlers called directly, through the invoker's own
+`call_handler` (a savepoint per call). Covers what the handlers do with the database (lookups,
+the rows they read together, what a retry finds) and that the session sees their writes."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine import ServiceTaskFailed
 from handlers import REGISTRY, ensure_products
 from handlers.registry import HandlerContext, HandlerError
 from models import Customer, Payment, Policy
+from services.invoker import call_handler
 from tests.support.applicants import PREMIUM, applicant
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -26,10 +28,11 @@ def run(session: Session, operator: str, params: dict[str, Any], *, task: str = 
     ctx = HandlerContext(session=session, case_id=1, task_id=task, element_id=task,
                          idempotency_key=f"case-1/task-{task}", now=NOW,
                          business_key=business_key)
-    with session.begin_nested():
-        result = handler(ctx, params)
-        session.flush()
-    return result, ctx
+    try:
+        return call_handler(session, operator, handler, ctx, params), ctx
+    except ServiceTaskFailed as failed:
+        assert failed.__cause__ is not None
+        raise failed.__cause__ from None  # the handler's own error, as the tests expect it
 
 
 @pytest.fixture
