@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from engine import CaseRuntime, IncidentInfo, ProcessDefinition, RunResult
+from engine import CaseRuntime, IncidentInfo, ProcessDefinition, RunResult, UserTaskInfo
 from engine.clock import current_time
 from engine.state import TaskRow
 from models import Case, CaseTaskState, HumanTask, Incident, ProcessVersion
@@ -33,8 +34,17 @@ _UPDATE_ROW = update(_STATE).where(_STATE.c.case_id == bindparam("key_case"),
                                    _STATE.c.task_id == bindparam("key_task"))
 _DELETE_ROWS = delete(_STATE).where(_STATE.c.case_id == bindparam("case_id"),
                                     _STATE.c.task_id.in_(bindparam("task_ids", expanding=True)))
-_OPEN_TASKS = select(HumanTask).where(HumanTask.case_id == bindparam("case_id"),
-                                      HumanTask.status == "open")
+_TASKS = cast(Table, HumanTask.__table__)
+_OPEN_TASK_IDS = select(_TASKS.c.id).where(_TASKS.c.case_id == bindparam("case_id"),
+                                           _TASKS.c.status == "open")
+_INSERT_TASKS = insert(_TASKS)
+_CANCEL_TASKS = (update(_TASKS).where(_TASKS.c.id.in_(bindparam("task_ids", expanding=True)))
+                 .values(status="cancelled", completed_at=bindparam("cancelled_at")))
+_TASK_IDENTITY = (update(_TASKS)
+                  .where(_TASKS.c.case_id == bindparam("of_case"), _TASKS.c.status == "open")
+                  .values(process_id=bindparam("new_process"), business_key=bindparam("new_key"),
+                          customer_name=bindparam("new_name"),
+                          customer_search=bindparam("new_search")))
 
 
 @dataclass
@@ -43,6 +53,11 @@ class LoadedCase:
     runtime: CaseRuntime
     # task id -> (digest, position) of the row as stored, to write only what changed
     rows: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # the case's identity as its open human task rows carry it (see _case_identity)
+    identity: dict[str, str | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.identity = _case_identity(self.case)
 
 
 def definition_of(session: Session, case: Case) -> ProcessDefinition:
@@ -87,7 +102,7 @@ def save(session: Session, loaded: LoadedCase, result: RunResult, attempt: int =
     """
     case, runtime = loaded.case, loaded.runtime
     saved = runtime.save()
-    session.flush()  # what the step itself changed; the rest is written once, at commit
+    # Written by statement as it goes; the case row and the history once, at commit.
     with session.no_autoflush:
         _write_rows(session, loaded, saved.tasks)
         token = runtime_cache.saved(session, case, runtime, loaded.rows)
@@ -101,7 +116,7 @@ def save(session: Session, loaded: LoadedCase, result: RunResult, attempt: int =
                              event.payload)
         if retry is not None:  # after the run's own events: the history reads in order
             audit.record(session, case, "retry_scheduled", audit.SYSTEM, retry[0], retry[1])
-        _sync_human_tasks(session, case, runtime)
+        _sync_human_tasks(session, loaded)
         jobs.sync_case_jobs(session, case, runtime.next_timer_due(), runtime.background_tasks())
         _update_status(session, case, runtime, result, retrying)
 
@@ -160,37 +175,54 @@ def _keyed(values: dict[str, object]) -> dict[str, object]:
     return {**keyed, "key_case": values["case_id"], "key_task": values["task_id"]}
 
 
-def _sync_human_tasks(session: Session, case: Case, runtime: CaseRuntime) -> None:
-    now = current_time()
-    ready = {info.task_id: info for info in runtime.ready_user_tasks()}
-    open_rows = {t.id: t for t in session.scalars(_OPEN_TASKS, {"case_id": case.id})}
-    for task_id, row in open_rows.items():
-        if task_id not in ready and row.status == "open":
-            row.status, row.completed_at = "cancelled", now
-        elif row.status == "open":
-            _copy_case_identity(case, row)
-    for task_id, info in ready.items():
-        if task_id in open_rows:
-            continue
-        row = HumanTask(id=task_id, case_id=case.id, element_id=info.element_id,
-                        title=info.title, form_key=info.form_key, role=info.role,
-                        instructions=info.instructions, status="open",
-                        priority=info.priority, created_at=now,
-                        due_at=now + info.due_in if info.due_in else None)
-        _copy_case_identity(case, row)
-        session.add(row)
+def _sync_human_tasks(session: Session, loaded: LoadedCase) -> None:
+    """Mirror the runtime's ready user tasks as rows, by statement: new ones are inserted,
+    open ones no longer ready are cancelled, and open ones take a changed business key or
+    customer name of the case."""
+    case, now, connection = loaded.case, current_time(), session.connection()
+    ready = {info.task_id: info for info in loaded.runtime.ready_user_tasks()}
+    open_ids = set(connection.execute(_OPEN_TASK_IDS, {"case_id": case.id}).scalars())
+    gone = [task_id for task_id in open_ids if task_id not in ready]
+    if gone:
+        connection.execute(_CANCEL_TASKS, {"task_ids": gone, "cancelled_at": now})
+        _expire_tasks(session, set(gone))
+    identity = _case_identity(case)
+    if identity != loaded.identity and len(gone) < len(open_ids):
+        connection.execute(_TASK_IDENTITY, {"of_case": case.id, **identity})
+    new = [info for task_id, info in ready.items() if task_id not in open_ids]
+    if new:
+        connection.execute(_INSERT_TASKS, [_task_row(case.id, info, identity, now)
+                                           for info in new])
+    for info in new:
         audit.record(session, case, "task_ready", audit.SYSTEM, info.element_id,
-                     {"task_id": task_id, "title": info.title, "role": info.role,
+                     {"task_id": info.task_id, "title": info.title, "role": info.role,
                       "form_key": info.form_key})
 
 
-def _copy_case_identity(case: Case, row: HumanTask) -> None:
-    """The inbox filters and searches on these without joining the case."""
-    search = case.customer_name.lower() if case.customer_name else None
-    if (row.process_id, row.business_key, row.customer_name, row.customer_search) != (
-            case.process_id, case.business_key, case.customer_name, search):
-        row.process_id, row.business_key = case.process_id, case.business_key
-        row.customer_name, row.customer_search = case.customer_name, search
+def _case_identity(case: Case) -> dict[str, str | None]:
+    """What the inbox filters and searches on without joining the case (its bind names)."""
+    return {"new_process": case.process_id, "new_key": case.business_key,
+            "new_name": case.customer_name,
+            "new_search": case.customer_name.lower() if case.customer_name else None}
+
+
+def _task_row(case_id: int, info: UserTaskInfo, identity: dict[str, str | None],
+              now: datetime) -> dict[str, object]:
+    return {"id": info.task_id, "case_id": case_id, "process_id": identity["new_process"],
+            "business_key": identity["new_key"], "customer_name": identity["new_name"],
+            "customer_search": identity["new_search"], "element_id": info.element_id,
+            "title": info.title, "form_key": info.form_key, "role": info.role,
+            "instructions": info.instructions, "status": "open", "assignee": None,
+            "claimed_at": None, "priority": info.priority, "created_at": now,
+            "due_at": now + info.due_in if info.due_in else None, "completed_at": None,
+            "completed_by": None}
+
+
+def _expire_tasks(session: Session, task_ids: set[str]) -> None:
+    """Task objects this session loaded would still say 'open' after the UPDATE."""
+    for known in list(session.identity_map.values()):
+        if isinstance(known, HumanTask) and known.id in task_ids:
+            session.expire(known)
 
 
 def next_status(previous: str, runtime: CaseRuntime, result: RunResult,

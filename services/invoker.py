@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from engine import HandlerOutcome, ServiceTaskFailed
@@ -33,11 +34,21 @@ def make_invoker(session: Session, case: Case):  # type: ignore[no-untyped-def]
         if ctx.new_customer_name:
             case.customer_name = ctx.new_customer_name
         for key in ctx.correlation_keys:
-            if session.get(CaseKey, key) is None:
-                session.add(CaseKey(key=key, case_id=case.id))
+            _link_key(session, case.id, key)
         return HandlerOutcome(result, changes)
 
     return invoke
+
+
+_KEY_OWNER = select(CaseKey.case_id).where(CaseKey.key == bindparam("key"))
+_ADD_KEY = insert(CaseKey)
+
+
+def _link_key(session: Session, case_id: int, key: str) -> None:
+    """Let messages find the case by `key` too (a key already linked stays with its case)."""
+    connection = session.connection()
+    if connection.execute(_KEY_OWNER, {"key": key}).first() is None:
+        connection.execute(_ADD_KEY, {"key": key, "case_id": case_id})
 
 
 def case_changes(ctx: HandlerContext) -> dict[str, Any]:

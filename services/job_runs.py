@@ -81,9 +81,9 @@ def _resolve_incidents(session: Session, job: Job) -> None:
 
 
 @one_instant
-def retry_incident(session: Session, incident_id: int) -> Job:
+def retry_incident(session: Session, incident_id: int) -> int:
     """Try an incident's task again, in the background, with a fresh set of attempts (after
-    the cause is fixed). The caller commits; a worker runs the job at once."""
+    the cause is fixed); returns the job's id. The caller commits; a worker runs it at once."""
     incident = session.get(Incident, incident_id)
     if incident is None or incident.status != "open":
         raise NotFound(f"there is no open incident {incident_id}")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from engine.clock import current_time
@@ -20,20 +20,29 @@ NOTIFY_CHANNEL = "insurflow_jobs"
 ACTIVE = ("queued", "running")
 _ACTIVE_SERVICE_JOBS = select(Job.task_id).where(
     Job.case_id == bindparam("case_id"), Job.kind == "service", Job.status.in_(ACTIVE))
-_QUEUED_TIMER_JOBS = select(Job).where(
-    Job.case_id == bindparam("case_id"), Job.kind == "timer", Job.status == "queued")
+# A step schedules and moves its case's jobs with these (built once, run on the connection).
+_QUEUED_TIMER_JOBS = select(Job.id, Job.due_at).where(
+    Job.case_id == bindparam("case_id"), Job.kind == "timer", Job.status == "queued",
+).order_by(Job.id)
+_ENQUEUE = insert(Job).returning(Job.id)
+_CANCEL = (update(Job).where(Job.id.in_(bindparam("job_ids", expanding=True)))
+           .values(status="cancelled", updated_at=bindparam("at"), finished_at=bindparam("at")))
+_MOVE = (update(Job).where(Job.id == bindparam("job_id"))
+         .values(due_at=bindparam("new_due_at"), updated_at=bindparam("at")))
 
 
 def enqueue(session: Session, kind: str, case_id: int, due_at: datetime, *,
             task_id: str | None = None, element_id: str | None = None,
-            attempts: int = 0, last_error: str | None = None) -> Job:
+            attempts: int = 0, last_error: str | None = None) -> int:
+    """Queue a job; returns its id."""
     now = current_time()
-    job = Job(kind=kind, case_id=case_id, task_id=task_id, element_id=element_id,
-              due_at=due_at, status="queued", attempts=attempts, last_error=last_error,
-              created_at=now, updated_at=now)
-    session.add(job)
+    job_id = session.connection().execute(_ENQUEUE, {
+        "kind": kind, "case_id": case_id, "task_id": task_id, "element_id": element_id,
+        "due_at": due_at, "status": "queued", "attempts": attempts, "last_error": last_error,
+        "lease_owner": None, "lease_until": None, "created_at": now, "updated_at": now,
+        "finished_at": None}).scalar_one()
     _notify(session)
-    return job
+    return int(job_id)
 
 
 def _notify(session: Session) -> None:
@@ -62,22 +71,24 @@ def sync_case_jobs(session: Session, case: Case, next_due: datetime | None,
 
 
 def _sync_timer_job(session: Session, case: Case, next_due: datetime | None) -> None:
-    queued = list(session.scalars(_QUEUED_TIMER_JOBS, {"case_id": case.id}))
-    now = current_time()
-    for job in queued[1:] if next_due is not None else queued:
-        job.status, job.updated_at, job.finished_at = "cancelled", now, now
+    connection, now = session.connection(), current_time()
+    queued = connection.execute(_QUEUED_TIMER_JOBS, {"case_id": case.id}).all()
+    extra = queued[1:] if next_due is not None else queued
+    if extra:
+        connection.execute(_CANCEL, {"job_ids": [job.id for job in extra], "at": now})
     if next_due is None:
         return
     if queued:
         if queued[0].due_at != next_due:
-            queued[0].due_at, queued[0].updated_at = next_due, now
+            connection.execute(_MOVE, {"job_id": queued[0].id, "new_due_at": next_due,
+                                       "at": now})
     else:
         enqueue(session, "timer", case.id, next_due)
 
 
 def schedule_retry(session: Session, case: Case, task_id: str, element_id: str,
-                   attempts: int, due_at: datetime, error: str) -> Job:
-    """The next attempt of a failed service task; `attempts` made so far."""
+                   attempts: int, due_at: datetime, error: str) -> int:
+    """The next attempt of a failed service task (its job id); `attempts` made so far."""
     return enqueue(session, "retry", case.id, due_at, task_id=task_id, element_id=element_id,
                    attempts=attempts, last_error=error)
 

@@ -79,13 +79,20 @@ def test_auditor_searches_reads_a_decision_and_steps_through(
     expect(_shape(page, "underwriting_review")).not_to_have_class(re.compile(r"\bstep-"))
     screenshot("step-after-premium")
 
-    page.keyboard.press("ArrowLeft")  # the keyboard goes back one event
+    _press(page, "ArrowLeft")  # the keyboard goes back one event
     expect(page.locator("#step-position")).to_have_text(re.compile(rf"^Event {paid} of"))
-    page.keyboard.press("ArrowLeft")
+    _press(page, "ArrowLeft")
     expect(page.locator("#step-position")).to_have_text(re.compile(rf"^Event {paid - 1} of"))
     expect(_shape(page, "record_first_premium")).to_have_class(re.compile(r"\bstep-current\b"))
-    page.keyboard.press("ArrowRight")
+    _press(page, "ArrowRight")
     expect(page.locator("#step-position")).to_have_text(re.compile(rf"^Event {paid} of"))
+
+
+def _press(page: Page, key: str) -> None:
+    """A key on the step page once its (deferred) key script runs: the position text shows
+    while the page is still parsing, and a key pressed then would be lost."""
+    page.wait_for_load_state("domcontentloaded")
+    page.keyboard.press(key)
 
 
 def test_audit_pages_fit_a_phone(browser: Browser, live_server: LiveServer) -> None:
