@@ -45,6 +45,14 @@ def record(session: Session, case: Case, kind: str, actor: str,
     return seq
 
 
+def settle_head(session: Session, case: Case) -> None:
+    """Put the case's newest event number and hash on the case now, for a caller that writes
+    the case row itself (else before_commit does it)."""
+    head = session.info.get(_HEADS, {}).get(case.id)
+    if head is not None and case.last_event_seq != head[1]:
+        case.last_event_seq, case.head_hash = head[1], head[2]
+
+
 def write_pending(session: Session) -> None:
     """Write the queued events now: before a savepoint, so rolling it back cannot lose them."""
     pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])

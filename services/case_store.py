@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import CaseRuntime, IncidentInfo, ProcessDefinition, RunResult, UserTaskInfo
 from engine.clock import current_time
@@ -15,8 +16,10 @@ from engine.state import TaskRow
 from models import Case, CaseTaskState, HumanTask, Incident, ProcessVersion
 
 from . import audit, jobs, runtime_cache
+from .errors import Conflict
 from .invoker import make_invoker
 from .processes import definition_for
+from .unit_of_work import CHANGED_MEANWHILE
 
 # A handler's deliberate refusal (HandlerError) or a wiring fault gives the same answer every
 # time: those stop the case at once. Anything else (a timeout, a connection reset) is retried.
@@ -30,6 +33,11 @@ _STATE_ROWS = (select(_STATE.c.task_id, _STATE.c.workflow_key, _STATE.c.position
                .where(_STATE.c.case_id == bindparam("case_id"))
                .order_by(_STATE.c.workflow_key, _STATE.c.position))
 _INSERT_ROWS = insert(_STATE)
+_CASES = cast(Table, Case.__table__)
+_CLAIM_CASE = (update(_CASES).where(_CASES.c.id == bindparam("case_id"),
+                                    _CASES.c.version_id == bindparam("expected_version"))
+               .values(version_id=bindparam("next_version")))
+_UPDATE_CASE = update(_CASES).where(_CASES.c.id == bindparam("case_id"))
 _UPDATE_ROW = update(_STATE).where(_STATE.c.case_id == bindparam("key_case"),
                                    _STATE.c.task_id == bindparam("key_task"))
 _DELETE_ROWS = delete(_STATE).where(_STATE.c.case_id == bindparam("case_id"),
@@ -102,8 +110,9 @@ def save(session: Session, loaded: LoadedCase, result: RunResult, attempt: int =
     """
     case, runtime = loaded.case, loaded.runtime
     saved = runtime.save()
-    # Written by statement as it goes; the case row and the history once, at commit.
+    # Written by statement as it goes; the history once, at commit.
     with session.no_autoflush:
+        _claim_case_row(session, case)
         _write_rows(session, loaded, saved.tasks)
         token = runtime_cache.saved(session, case, runtime, loaded.rows)
         case.workflow_state = {**saved.workflow_state, runtime_cache.TOKEN: token}
@@ -119,6 +128,7 @@ def save(session: Session, loaded: LoadedCase, result: RunResult, attempt: int =
         _sync_human_tasks(session, loaded)
         jobs.sync_case_jobs(session, case, runtime.next_timer_due(), runtime.background_tasks())
         _update_status(session, case, runtime, result, retrying)
+        _write_case(session, case)
 
 
 def _retry_or_incident(session: Session, loaded: LoadedCase, incident: IncidentInfo,
@@ -223,6 +233,34 @@ def _expire_tasks(session: Session, task_ids: set[str]) -> None:
     for known in list(session.identity_map.values()):
         if isinstance(known, HumanTask) and known.id in task_ids:
             session.expire(known)
+
+
+def _claim_case_row(session: Session, case: Case) -> None:
+    """Move the case's version counter before the step writes anything: a row another
+    transaction moved on first is a conflict (nothing of the step is kept), and from here
+    this transaction holds the row until it ends."""
+    expected = case.version_id
+    claimed = session.connection().execute(_CLAIM_CASE, {
+        "case_id": case.id, "expected_version": expected, "next_version": expected + 1})
+    if claimed.rowcount != 1:
+        raise Conflict(CHANGED_MEANWHILE)
+    set_committed_value(case, "version_id", expected + 1)
+
+
+def _write_case(session: Session, case: Case) -> None:
+    """Write the case's changed columns by statement (the ORM would spend a unit of work of
+    its own on this one row at commit); the loaded object takes them as committed values."""
+    audit.settle_head(session, case)
+    state = inspect(case)
+    changed = {key: getattr(case, key) for key in state.committed_state}
+    if not changed:
+        return
+    session.connection().execute(_UPDATE_CASE, {"case_id": case.id, **changed})
+    for key, value in changed.items():
+        set_committed_value(case, key, value)
+    # Every change is written: clear the object's "modified" mark as a flush would, or the
+    # commit still runs a whole (empty) flush for it. SQLAlchemy has no public call for this.
+    state._commit_all(state.dict, session.identity_map)
 
 
 def next_status(previous: str, runtime: CaseRuntime, result: RunResult,

@@ -10,6 +10,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import Conflict
 
+CHANGED_MEANWHILE = "someone else changed this case at the same time; reload and try again"
+
 
 class UnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -31,8 +33,7 @@ class UnitOfWork:
             self.session.commit()
         except StaleDataError as error:
             self.session.rollback()
-            raise Conflict("someone else changed this case at the same time; "
-                           "reload and try again") from error
+            raise Conflict(CHANGED_MEANWHILE) from error
         except OperationalError as error:
             self.session.rollback()
             if "locked" in str(error):

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from handlers import next_number
-from services import tasks
+from models import Case
+from services import case_store, tasks
 from services.errors import Conflict
 from tests.support import flows
 
@@ -62,3 +63,22 @@ def test_numbers_taken_at_once_are_all_different(uow) -> None:  # type: ignore[n
     with ThreadPoolExecutor(max_workers=8) as pool:
         numbers = [n for batch in pool.map(take, range(8)) for n in batch]
     assert sorted(numbers) == [f"TST-{n:06d}" for n in range(2, 82)]
+
+
+def test_a_step_on_a_case_changed_meanwhile_is_a_conflict(uow) -> None:  # type: ignore[no-untyped-def]
+    """The version check on the case row: a step prepared on what the case was before
+    another transaction moved it on is refused, and nothing of it is kept."""
+    flows.deploy(uow, flows.FIXTURES)
+    case_id = flows.start(uow, "service_flow", {"amount": "10", "on": "2026-03-01"})
+    with uow() as stale:
+        case = stale.session.get(Case, case_id)
+        assert case is not None
+        loaded = case_store.restore(stale.session, case)
+        stale.commit()  # ends the read; the loaded case keeps its version
+        flows.complete(uow, case_id, "confirm", {"ok": True})  # another transaction
+        result = loaded.runtime.run()
+        with pytest.raises(Conflict, match="someone else changed this case"):
+            case_store.save(stale.session, loaded, result)
+    view = flows.show(uow, case_id)
+    assert view.case.status == "completed"
+    assert flows.kinds(view).count("task_completed") == 1
