@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 from uuid import UUID
@@ -39,6 +39,8 @@ class TaskRow:
     position: int
     digest: str
     content: dict[str, Any]
+    # `content` as canonical JSON: the digest is taken of it, and it is what gets stored
+    text: str = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,15 @@ class SavedState:
 
 # The digest of a row: stored with it, so this exact text must not change (an unchanged task
 # would otherwise read as changed and every row would be rewritten once). One encoder, built
-# once, writes what json.dumps(content, sort_keys=True, separators=(",", ":"), default=str) did.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+# once, writes what json.dumps(content, sort_keys=True, separators=(",", ":")) did. Rows hold
+# JSON values only (the serializer's converters see to that); anything else is an error.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
-def _digest(content: dict[str, Any]) -> str:
-    return hashlib.sha256(_CANONICAL.encode(content).encode()).hexdigest()
+def _row(key: str, task_id: str, position: int, content: dict[str, Any]) -> TaskRow:
+    text = _CANONICAL.encode(content)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return TaskRow(key, task_id, position, digest, content, text)
 
 
 def _task_rows(serializer: BpmnWorkflowSerializer, wf: Workflow, key: str) -> list[TaskRow]:
@@ -74,7 +79,7 @@ def _task_rows(serializer: BpmnWorkflowSerializer, wf: Workflow, key: str) -> li
         else:
             content = _registry_task_content(registry, task)
             task_id, texts = str(task.id), [None] * len(task._children)
-        rows.append(TaskRow(key, task_id, len(rows), _digest(content), content))
+        rows.append(_row(key, task_id, len(rows), content))
         ids = task._children
         for index in range(len(ids) - 1, -1, -1):
             child = wf.tasks[ids[index]]

@@ -21,6 +21,11 @@ NAMING_CONVENTION = {
 }
 
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+class EncodedJson(str):
+    """JSON text already encoded (e.g. to hash it): a JSON column stores it as it is instead
+    of encoding the value again (see models.db.encode_json)."""
 Money = Numeric(14, 2)
 
 

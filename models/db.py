@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from .base import EncodedJson
 
 DEFAULT_DATABASE_URL = "sqlite:///insurflow.db"
 
@@ -19,12 +22,17 @@ def make_engine(url: str | None = None) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=encode_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling breaks SAVEPOINT; emit BEGIN ourselves.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=encode_json)
+
+
+def encode_json(value: object) -> str:
+    """JSON columns' encoder: text already encoded (EncodedJson) is stored as it is."""
+    return value if isinstance(value, EncodedJson) else json.dumps(value)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,8 @@ completion of the same task cannot interleave.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -89,16 +91,24 @@ def candidates(session: Session, role: str) -> list[str]:
     return [person.username for person in people if role in person.roles]
 
 
-_OPEN_TASKS_OF_CASE = (select(HumanTask).where(HumanTask.case_id == bindparam("case_id"),
-                                               HumanTask.status == "open")
+@dataclass(frozen=True)
+class NextTask:
+    id: str
+    element_id: str
+
+
+# Read on every task completion and case start (where to go next): columns only, built once.
+_OPEN_TASKS_OF_CASE = (select(HumanTask.id, HumanTask.element_id, HumanTask.role,
+                              HumanTask.assignee)
+                       .where(HumanTask.case_id == bindparam("case_id"),
+                              HumanTask.status == "open")
                        .order_by(HumanTask.created_at))
 
 
-def next_task_for(session: Session, case_id: int, actor: Actor) -> HumanTask | None:
+def next_task_for(session: Session, case_id: int, actor: Actor) -> NextTask | None:
     """The case's next open task this person can pick up: theirs, or unclaimed in their roles."""
-    open_tasks = session.scalars(_OPEN_TASKS_OF_CASE, {"case_id": case_id})
-    for task in open_tasks:
+    for task in session.connection().execute(_OPEN_TASKS_OF_CASE, {"case_id": case_id}):
         if task.assignee == actor.username or (task.assignee is None
                                                and actor.can_work(task.role)):
-            return task
+            return NextTask(task.id, task.element_id)
     return None

@@ -14,6 +14,7 @@ from engine import CaseRuntime, IncidentInfo, ProcessDefinition, RunResult, User
 from engine.clock import current_time
 from engine.state import TaskRow
 from models import Case, CaseTaskState, HumanTask, Incident, ProcessVersion
+from models.base import EncodedJson
 
 from . import audit, jobs, runtime_cache
 from .errors import Conflict
@@ -159,7 +160,8 @@ def _write_rows(session: Session, loaded: LoadedCase, rows: list[TaskRow]) -> No
     added, changed = [], []
     for row in rows:
         values = {"case_id": case_id, "task_id": row.task_id, "workflow_key": row.workflow_key,
-                  "position": row.position, "digest": row.digest, "content": row.content}
+                  "position": row.position, "digest": row.digest,
+                  "content": EncodedJson(row.text)}
         known = stored.get(row.task_id)
         if known is None:
             added.append(values)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -115,3 +117,17 @@ def test_incident_row_is_queryable(deployed, session_factory) -> None:
         incident = session.scalars(select(Incident)).one()
     assert (incident.case_id, incident.status, incident.error_type) == (
         case_id, "open", "HandlerError")
+
+
+def test_task_rows_store_the_canonical_text_their_digest_is_taken_of(deployed) -> None:
+    """The row's JSON is written as the text that was hashed (not encoded a second time, and
+    not as a JSON string holding JSON): it reads back as the object, with its digest."""
+    case_id = flows.start(deployed, "service_flow", {"amount": "10", "on": "2026-03-01"})
+    with deployed() as work:
+        rows = work.session.execute(select(CaseTaskState.content, CaseTaskState.digest).where(
+            CaseTaskState.case_id == case_id)).all()
+    assert rows
+    for content, digest in rows:
+        assert isinstance(content, dict)
+        text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+        assert hashlib.sha256(text.encode()).hexdigest() == digest
