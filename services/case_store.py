@@ -1,4 +1,10 @@
-"""Loading a case's runtime from its rows and writing back only what a step changed."""
+"""Loading a case's runtime from its rows and writing back only what a step changed.
+
+A step's writes are statements built once (SQLAlchemy reuses their compiled form), not ORM
+flushes: the case row is claimed by its version counter first, then task rows, human tasks
+and jobs are written, and the case's changed columns last. The loaded `Case` object takes
+the written values as committed ones, so the commit has nothing left to flush but history.
+"""
 
 from __future__ import annotations
 

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from engine import ServiceTaskFailed
 from handlers import REGISTRY, ensure_products
 from handlers.registry import HandlerContext, HandlerError
-from models import Customer, Payment, Policy
+from models import Customer, NumberSequence, Payment, Policy
 from services.invoker import call_handler
 from tests.support.applicants import PREMIUM, applicant
 
@@ -131,3 +131,32 @@ def test_issue_refuses_an_application_underwriting_has_not_accepted(session: Ses
     run(session, "new_business.register_application", applicant())
     with pytest.raises(HandlerError, match="has not been accepted by underwriting"):
         run(session, "new_business.issue_policy", {"application_number": "APP-000001"})
+
+
+def _write_then_fail(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """A statements-only handler that writes, then fails the way `params` says."""
+    ctx.connection.execute(insert(NumberSequence), {"name": "HALF", "next_value": 1})
+    if params["fail"] == "refusal":
+        raise HandlerError("refused after writing")
+    ctx.connection.execute(insert(NumberSequence), {"name": "HALF", "next_value": 2})  # dup
+    return {}
+
+
+if REGISTRY.get("test.write_then_fail") is None:
+    REGISTRY.register("test.write_then_fail", orm=False)(_write_then_fail)
+
+
+@pytest.mark.parametrize("fail", ["refusal", "database_error"])
+def test_a_failing_statements_handler_leaves_nothing_and_the_transaction_usable(
+        session: Session, fail: str) -> None:
+    """Its savepoint (a plain SAVEPOINT) is rolled back: what it wrote is gone, what the step
+    wrote before it stays, and on PostgreSQL the transaction is usable again after the
+    database refused a statement."""
+    session.execute(insert(NumberSequence), {"name": "BEFORE", "next_value": 1})
+    ctx = HandlerContext(session=session, case_id=1, task_id="t9", element_id="t9",
+                         idempotency_key="case-1/task-t9", now=NOW)
+    with pytest.raises(ServiceTaskFailed) as failed:
+        call_handler(session, "test.write_then_fail", _write_then_fail, ctx, {"fail": fail})
+    assert failed.value.error_type == ("HandlerError" if fail == "refusal" else "IntegrityError")
+    names = set(session.scalars(select(NumberSequence.name)))
+    assert "BEFORE" in names and "HALF" not in names
