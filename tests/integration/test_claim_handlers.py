@@ -1,10 +1,10 @@
-"""The claims handlers called directly, as the invoker calls them: inside a savepoint, with one
-flush at the end. Covers what they read together (a claim with its policy, a policy with its
-customer), what they write, and what a retried task finds."""
+"""The claims handlers called directly, through the invoker's own `call_handler`. Covers what
+they read together (a claim with its policy, a policy with its customer), what they write,
+and what a retried task finds."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -12,30 +12,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from handlers import REGISTRY, ensure_products
-from handlers.registry import HandlerContext, HandlerError
+from handlers import ensure_products
+from handlers.registry import HandlerError
 from models import Application, Claim, Customer, Payment, Policy
+from tests.support.handler_calls import NOW, run
 
-NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 LOSS = {"loss_date": "2026-11-20", "cause": "accident", "description": "Fell from a ladder",
         "amount_claimed": "8000.00"}
 INVESTIGATION = {"cause_confirmed": True, "extent_of_loss": "Hospital stay of 5 days",
                  "fraud_indicators": ["prior_claims", "prior_claims"],
                  "findings": "Consistent with records", "recommendation": "continue"}
 PAYOUT = {"method": "bank_transfer", "paid_on": "2026-11-25", "reference": "PAY-REF-1"}
-
-
-def run(session: Session, operator: str, params: dict[str, Any], *, task: str = "t1",
-        business_key: str | None = None) -> tuple[dict[str, Any], HandlerContext]:
-    handler = REGISTRY.get(operator)
-    assert handler is not None
-    ctx = HandlerContext(session=session, case_id=1, task_id=task, element_id=task,
-                         idempotency_key=f"case-1/task-{task}", now=NOW,
-                         business_key=business_key)
-    with session.begin_nested():
-        result = handler(ctx, params)
-        session.flush()
-    return result, ctx
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ the rows they read together, what a retry finds) and that the session sees their
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,22 +16,7 @@ from handlers.registry import HandlerContext, HandlerError
 from models import Customer, NumberSequence, Payment, Policy
 from services.invoker import call_handler
 from tests.support.applicants import PREMIUM, applicant
-
-NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
-
-
-def run(session: Session, operator: str, params: dict[str, Any], *, task: str = "t1",
-        business_key: str | None = None) -> tuple[dict[str, Any], HandlerContext]:
-    handler = REGISTRY.get(operator)
-    assert handler is not None
-    ctx = HandlerContext(session=session, case_id=1, task_id=task, element_id=task,
-                         idempotency_key=f"case-1/task-{task}", now=NOW,
-                         business_key=business_key)
-    try:
-        return call_handler(session, operator, handler, ctx, params), ctx
-    except ServiceTaskFailed as failed:
-        assert failed.__cause__ is not None
-        raise failed.__cause__ from None  # the handler's own error, as the tests expect it
+from tests.support.handler_calls import NOW, run
 
 
 @pytest.fixture
