@@ -8,7 +8,8 @@ NPM ?= npm
 # npm ci rewrites this file, so its age says whether node_modules matches package-lock.json.
 VIEWER_STAMP := node_modules/.package-lock.json
 
-.PHONY: run test install lint test-fast browser bench bench-inbox bench-jobs bench-audit clean
+.PHONY: run test install lint test-fast browser bench bench-instructions bench-inbox bench-jobs bench-audit \
+	clean
 
 $(BIN)/insurflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +55,10 @@ test-fast: install
 
 bench: install
 	$(BIN)/python bench/bench_core.py
+
+## bench-instructions: instructions per accept-path case, SQLite and in memory (valgrind)
+bench-instructions: install
+	$(BIN)/python bench/bench_core_instructions.py
 
 ## bench-inbox: the clerks' inbox and task completion over HTTP, 100k open + 1M done tasks
 bench-inbox: install
