@@ -21,12 +21,12 @@ NAMING_CONVENTION = {
 }
 
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+Money = Numeric(14, 2)
 
 
 class EncodedJson(str):
     """JSON text already encoded (e.g. to hash it): a JSON column stores it as it is instead
     of encoding the value again (see models.db.encode_json)."""
-Money = Numeric(14, 2)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -26,7 +26,7 @@ from . import audit, jobs, runtime_cache
 from .errors import Conflict
 from .invoker import make_invoker
 from .processes import definition_for
-from .unit_of_work import CHANGED_MEANWHILE
+from .unit_of_work import CHANGED_MEANWHILE, expire_loaded
 
 # A handler's deliberate refusal (HandlerError) or a wiring fault gives the same answer every
 # time: those stop the case at once. Anything else (a timeout, a connection reset) is retried.
@@ -203,7 +203,9 @@ def _sync_human_tasks(session: Session, loaded: LoadedCase) -> None:
     gone = [task_id for task_id in open_ids if task_id not in ready]
     if gone:
         connection.execute(_CANCEL_TASKS, {"task_ids": gone, "cancelled_at": now})
-        _expire_tasks(session, set(gone))
+        cancelled = set(gone)
+        expire_loaded(session, lambda loaded: isinstance(loaded, HumanTask)
+                      and loaded.id in cancelled)
     identity = _case_identity(case)
     if identity != loaded.identity and len(gone) < len(open_ids):
         connection.execute(_TASK_IDENTITY, {"of_case": case.id, **identity})
@@ -236,13 +238,6 @@ def _task_row(case_id: int, info: UserTaskInfo, identity: dict[str, str | None],
             "completed_by": None}
 
 
-def _expire_tasks(session: Session, task_ids: set[str]) -> None:
-    """Task objects this session loaded would still say 'open' after the UPDATE."""
-    for known in list(session.identity_map.values()):
-        if isinstance(known, HumanTask) and known.id in task_ids:
-            session.expire(known)
-
-
 def _claim_case_row(session: Session, case: Case) -> None:
     """Move the case's version counter before the step writes anything: a row another
     transaction moved on first is a conflict (nothing of the step is kept), and from here
@@ -264,10 +259,9 @@ def _write_case(session: Session, case: Case) -> None:
     if not changed:
         return
     session.connection().execute(_UPDATE_CASE, {"case_id": case.id, **changed})
-    for key, value in changed.items():
-        set_committed_value(case, key, value)
-    # Every change is written: clear the object's "modified" mark as a flush would, or the
-    # commit still runs a whole (empty) flush for it. SQLAlchemy has no public call for this.
+    # Every change is written: take the object's values as committed and clear its
+    # "modified" mark, as a flush would (else the commit still runs a whole, empty flush for
+    # it). SQLAlchemy has no public call for this.
     state._commit_all(state.dict, session.identity_map)
 
 

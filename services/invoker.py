@@ -15,6 +15,7 @@ from handlers.registry import HandlerContext, HandlerError
 from models import Application, Case, CaseKey, Claim, Customer, Payment, Policy, Product
 
 from . import audit
+from .unit_of_work import expire_loaded
 
 
 def make_invoker(session: Session, case: Case):  # type: ignore[no-untyped-def]
@@ -79,7 +80,7 @@ def call_handler(session: Session, operator: str, handler: Any, ctx: HandlerCont
             result = _in_orm_savepoint(session, handler, ctx, params)
         else:
             result = _in_savepoint(session, handler, ctx, params)
-        _expire_business_records(session)
+        expire_loaded(session, lambda loaded: isinstance(loaded, BUSINESS_RECORDS))
     except HandlerError as error:
         raise ServiceTaskFailed(operator, str(error), "HandlerError") from error
     except Exception as error:  # noqa: BLE001 - any handler crash becomes an incident
@@ -120,11 +121,3 @@ def _in_savepoint(session: Session, handler: Any, ctx: HandlerContext,
         raise
     connection.exec_driver_sql("RELEASE SAVEPOINT insurflow_handler")
     return result
-
-
-def _expire_business_records(session: Session) -> None:
-    """Business records this session had already loaded would still show what was there
-    before the handler wrote: expire them (unless changed here) so they are read again."""
-    for loaded in list(session.identity_map.values()):
-        if isinstance(loaded, BUSINESS_RECORDS) and not session.is_modified(loaded):
-            session.expire(loaded)

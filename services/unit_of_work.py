@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy.exc import OperationalError
@@ -11,6 +12,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from .errors import Conflict
 
 CHANGED_MEANWHILE = "someone else changed this case at the same time; reload and try again"
+
+
+def expire_loaded(session: Session, written: Callable[[object], bool]) -> None:
+    """Objects this session loaded that a statement has since rewritten (`written` says
+    which) would still show the old row: expire them so they are read again. Objects with
+    changes of their own not yet flushed are left as they are."""
+    for loaded in list(session.identity_map.values()):
+        if written(loaded) and not session.is_modified(loaded):
+            session.expire(loaded)
 
 
 class UnitOfWork:
