@@ -26,6 +26,7 @@ from engine.clock import set_clock
 from models import Base
 from models.db import make_engine, make_session_factory
 from services.unit_of_work import UnitOfWork
+from tests.support.clock import suite_clock
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -126,6 +127,8 @@ def uow(session_factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _wall_clock() -> Iterator[None]:
+def _suite_clock() -> Iterator[None]:
+    """Every test runs on the suite's clock (tests/support/clock.py) unless it sets its own."""
+    set_clock(suite_clock)
     yield
-    set_clock(None)
+    set_clock(suite_clock)

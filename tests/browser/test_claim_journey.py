@@ -8,7 +8,6 @@ the policy in force); everything about the claim itself happens in the browser.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from playwright.sync_api import Page, expect
 
@@ -23,8 +22,9 @@ from tests.support.browser import (
     sign_out,
     unique_token,
 )
+from tests.support.clock import SUITE_TODAY
 
-TODAY = datetime.now(UTC).date().isoformat()
+TODAY = SUITE_TODAY
 # claim_authority.dmn: from 50,000 only the claims manager may approve.
 AMOUNT = "80000.00"
 

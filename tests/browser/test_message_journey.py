@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from datetime import UTC, datetime
 
 from playwright.sync_api import Page, expect
 
@@ -14,8 +13,9 @@ from cli.demo import demo_password
 from tests.support import flows
 from tests.support.applicants import applicant
 from tests.support.browser import LiveServer, Screenshot, sign_in, unique_token
+from tests.support.clock import SUITE_TODAY
 
-TODAY = datetime.now(UTC).date().isoformat()
+TODAY = SUITE_TODAY
 
 
 def test_bank_message_books_the_premium_and_shows_on_the_case(

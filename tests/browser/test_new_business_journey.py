@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 
 from playwright.sync_api import Page, expect
 
@@ -24,9 +23,10 @@ from tests.support.browser import (
     sign_out,
     unique_token,
 )
+from tests.support.clock import SUITE_TODAY
 
 # Dates the handlers accept: not in the future (the server checks against its UTC today).
-TODAY = datetime.now(UTC).date().isoformat()
+TODAY = SUITE_TODAY
 USER_TASKS = ["record_first_premium", "underwriting_review", "senior_underwriting_review",
               "deliver_policy", "record_delivery_confirmation"]
 

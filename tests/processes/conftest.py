@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -13,8 +12,9 @@ from handlers import ensure_products
 from models import Case
 from services.replay import replay_case
 from tests.support import flows
+from tests.support.clock import SUITE_START
 
-TODAY = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+TODAY = SUITE_START  # held still: process tests compare recorded times exactly
 
 
 @pytest.fixture
