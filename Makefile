@@ -8,7 +8,7 @@ NPM ?= npm
 # npm ci rewrites this file, so its age says whether node_modules matches package-lock.json.
 VIEWER_STAMP := node_modules/.package-lock.json
 
-.PHONY: run test install lint test-fast browser bench bench-instructions bench-inbox bench-jobs bench-audit \
+.PHONY: run test install lint test-fast browser bench bench-instructions bench-breakdown bench-inbox bench-jobs bench-audit \
 	clean
 
 $(BIN)/insurflow: pyproject.toml
@@ -59,6 +59,10 @@ bench: install
 ## bench-instructions: instructions per accept-path case, SQLite and in memory (valgrind)
 bench-instructions: install
 	$(BIN)/python bench/bench_core_instructions.py
+
+## bench-breakdown: where an accept-path case's time goes on SQLite, by layer (sampled)
+bench-breakdown: install
+	$(BIN)/python bench/bench_core_breakdown.py
 
 ## bench-inbox: the clerks' inbox and task completion over HTTP, 100k open + 1M done tasks
 bench-inbox: install
