@@ -255,10 +255,12 @@ def _write_case(session: Session, case: Case) -> None:
     its own on this one row at commit); the loaded object takes them as committed values."""
     audit.settle_head(session, case)
     state = inspect(case)
-    changed = {key: getattr(case, key) for key in state.committed_state}
-    if not changed:
-        return
-    session.connection().execute(_UPDATE_CASE, {"case_id": case.id, **changed})
+    # Only values that differ: a column set to what it held (status "active" again, no timer
+    # again) would still rewrite that column's index pages.
+    changed = {key: getattr(case, key) for key, before in state.committed_state.items()
+               if getattr(case, key) != before}
+    if changed:
+        session.connection().execute(_UPDATE_CASE, {"case_id": case.id, **changed})
     # Every change is written: take the object's values as committed and clear its
     # "modified" mark, as a flush would (else the commit still runs a whole, empty flush for
     # it). SQLAlchemy has no public call for this.
