@@ -39,9 +39,24 @@ def loads(text: str) -> Any:
     return json.loads(text, object_hook=_decode)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_TAGGED = frozenset({Decimal, date, datetime})
+
+
 def to_json_ready(value: Any) -> Any:
-    """Plain JSON structure (for JSON columns and API output) with tagged Decimal/date."""
-    return json.loads(dumps(value))
+    """Plain JSON structure (for JSON columns and API output) with tagged Decimal/date: what
+    `json.loads(dumps(value))` gives (keys sorted), walked directly for the plain containers
+    that make up nearly all of it (every audit event goes through here)."""
+    cls = value.__class__
+    if cls in _PLAIN:
+        return value
+    if cls is dict and all(key.__class__ is str for key in value):
+        return {key: to_json_ready(value[key]) for key in sorted(value)}
+    if cls is list or cls is tuple:
+        return [to_json_ready(item) for item in value]
+    if cls in _TAGGED:
+        return _encode(value)  # its keys are already in sorted order
+    return json.loads(dumps(value))  # subclasses, non-text keys
 
 
 def from_json_ready(value: Any) -> Any:
