@@ -1,11 +1,15 @@
 """Core throughput and long-history benchmark (prints figures; not a test).
 
 1. New business, accept path, cases completed end to end per second: through the service
-   layer on SQLite and on PostgreSQL, and in memory with no database (the ceiling:
-   SpiffWorkflow driven through engine.CaseRuntime, sandbox included; its service tasks
-   answer with the results a persisted run recorded, its forms are typed once up front).
-   SQLite and in-memory run in alternating rounds; the share is the median of the rounds'
-   shares (`sqlite_share_by_round` lists them all). One process runs every step, so each
+   layer on SQLite and on PostgreSQL, and in memory with no database, two ways (service tasks
+   answer with the results a persisted run recorded, forms are typed once up front):
+   - `bare_spiffworkflow`: bare SpiffWorkflow, its own parser and script engine (the ceiling
+     the throughput target is set against; bench/bare_spiff.py);
+   - `memory`: the same process driven through Insurflow's engine.CaseRuntime (sandbox,
+     pruning, events). Where it runs faster than bare SpiffWorkflow, it is the stricter
+     ceiling of the two.
+   SQLite and both ceilings run in alternating rounds; a share is the median of the rounds'
+   shares (`..._by_round` lists them all). One process runs every step, so each
    step finds the runtime the step before kept (services.runtime_cache); `sqlite_cold_...`
    restores every step from the database, as when consecutive steps of a case land on
    different web processes. `kept_runtime_kib`: the memory one kept runtime holds
@@ -33,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, event  # noqa: E402
 
+from bench.bare_spiff import bare_ceiling  # noqa: E402
 from bench.support import (  # noqa: E402
     PG_DEFAULT,
     Uow,
@@ -72,16 +77,18 @@ def persisted_rate(url: str, cases: int) -> tuple[float, dict[str, Any]]:
     return cases / elapsed, recorded_service_results(uow)
 
 
-def interleaved_rates(url: str, cases: int, rounds: int) -> tuple[list[float], list[float]]:
-    """SQLite and in-memory cases/s, measured in alternating rounds of cases/rounds each: this
-    machine's speed drifts by more than the difference between two runs, and a share taken
-    from two measurements minutes apart mostly measures the drift."""
+def interleaved_rates(url: str, cases: int, rounds: int
+                      ) -> tuple[list[float], list[float], list[float]]:
+    """SQLite, in-memory and bare SpiffWorkflow cases/s, measured in alternating rounds of
+    cases/rounds each: this machine's speed drifts by more than the difference between two
+    runs, and a share taken from two measurements minutes apart mostly measures the drift."""
     uow = fresh_database(url)
     new_business_case(uow, 0)  # warm caches (parse, compile) outside the timing
     results = recorded_service_results(uow)
     memory_ceiling(results, 5)
+    bare_ceiling(results, 5)
     batch, number = max(cases // rounds, 1), 0
-    persisted, memory = [], []
+    persisted, memory, bare = [], [], []
     for _ in range(rounds):
         started = time.perf_counter()
         for _ in range(batch):
@@ -89,7 +96,8 @@ def interleaved_rates(url: str, cases: int, rounds: int) -> tuple[list[float], l
             new_business_case(uow, number)
         persisted.append(batch / (time.perf_counter() - started))
         memory.append(memory_ceiling(results, batch))
-    return persisted, memory
+        bare.append(bare_ceiling(results, batch))
+    return persisted, memory, bare
 
 
 def kept_runtime_kib(url: str, cases: int = 100) -> float:
@@ -122,13 +130,17 @@ def main() -> None:
     args = parser.parse_args()
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        persisted, memory = interleaved_rates(f"sqlite:///{tmp}/bench.db", args.cases,
-                                              args.rounds)
+        persisted, memory, bare = interleaved_rates(f"sqlite:///{tmp}/bench.db", args.cases,
+                                                    args.rounds)
         sqlite_rate, ceiling = statistics.median(persisted), statistics.median(memory)
         shares = sorted(p / m for p, m in zip(persisted, memory, strict=True))
+        bare_shares = sorted(p / b for p, b in zip(persisted, bare, strict=True))
         figures["sqlite_cases_per_s"] = round(sqlite_rate, 1)
         figures["sqlite_statements_per_case"] = statements_per_case(
             fresh_database(f"sqlite:///{tmp}/count.db"), 1)
+        figures["bare_spiffworkflow_cases_per_s"] = round(statistics.median(bare), 1)
+        figures["sqlite_share_of_bare_spiffworkflow"] = f"{statistics.median(bare_shares):.0%}"
+        figures["sqlite_share_of_bare_by_round"] = [f"{share:.0%}" for share in bare_shares]
         figures["memory_cases_per_s"] = round(ceiling, 1)
         figures["sqlite_share_of_ceiling"] = f"{statistics.median(shares):.0%}"
         figures["sqlite_share_by_round"] = [f"{share:.0%}" for share in shares]
@@ -142,6 +154,8 @@ def main() -> None:
             pg_rate, _ = persisted_rate(args.postgres, args.cases)
             figures["postgres_cases_per_s"] = round(pg_rate, 1)
             figures["postgres_share_of_ceiling"] = f"{pg_rate / ceiling:.0%}"
+            figures["postgres_share_of_bare_spiffworkflow"] = \
+                f"{pg_rate / statistics.median(bare):.0%}"
         fresh, long = task_loop_timings(f"sqlite:///{tmp}/history.db", args.history)
         figures["fresh_case_step_ms_median"] = round(statistics.median(fresh) * 1000, 2)
         figures[f"history_{args.history}_step_ms_median"] = round(
