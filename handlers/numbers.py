@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import NumberSequence
+from models.db import run_fixed_sql
 
 # Built once: every case takes several numbers, and building the statement (and its cache
 # key) per call cost more than running it. The counter is never loaded as an object.
@@ -46,9 +47,9 @@ def _create_counter(connection: Connection, prefix: str) -> None:
 
     A savepoint of its own, by statement: an ORM savepoint would flush the session here,
     inside the handler's savepoint."""
-    connection.exec_driver_sql("SAVEPOINT insurflow_counter")
+    run_fixed_sql(connection, "SAVEPOINT insurflow_counter")
     try:
         connection.execute(_CREATE, {"name": prefix, "next_value": 1})
     except IntegrityError:
-        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT insurflow_counter")
-    connection.exec_driver_sql("RELEASE SAVEPOINT insurflow_counter")
+        run_fixed_sql(connection, "ROLLBACK TO SAVEPOINT insurflow_counter")
+    run_fixed_sql(connection, "RELEASE SAVEPOINT insurflow_counter")

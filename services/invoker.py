@@ -13,6 +13,7 @@ from engine.values import dumps
 from handlers import REGISTRY
 from handlers.registry import HandlerContext, HandlerError
 from models import Application, Case, CaseKey, Claim, Customer, Payment, Policy, Product
+from models.db import run_fixed_sql
 
 from . import audit
 from .unit_of_work import expire_loaded
@@ -111,13 +112,13 @@ def _in_savepoint(session: Session, handler: Any, ctx: HandlerContext,
     """For a handler that only runs statements: a savepoint by statement, with no ORM flush
     before or inside it (the ORM's pending changes wait for the next flush outside)."""
     connection = ctx.connection
-    connection.exec_driver_sql("SAVEPOINT insurflow_handler")
+    run_fixed_sql(connection, "SAVEPOINT insurflow_handler")
     try:
         with session.no_autoflush:
             result = handler(ctx, params)
     except BaseException:
-        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT insurflow_handler")
-        connection.exec_driver_sql("RELEASE SAVEPOINT insurflow_handler")
+        run_fixed_sql(connection, "ROLLBACK TO SAVEPOINT insurflow_handler")
+        run_fixed_sql(connection, "RELEASE SAVEPOINT insurflow_handler")
         raise
-    connection.exec_driver_sql("RELEASE SAVEPOINT insurflow_handler")
+    run_fixed_sql(connection, "RELEASE SAVEPOINT insurflow_handler")
     return result
