@@ -1,4 +1,5 @@
-"""Instructions per accept-path case, persisted on SQLite and in memory (prints figures).
+"""Instructions per accept-path case: persisted on SQLite, in memory through engine.CaseRuntime
+and in bare SpiffWorkflow (prints figures).
 
 bench_core.py measures seconds, and on a shared machine seconds drift by more than most
 changes gain. Valgrind's callgrind counts the instructions a process executes instead: the
@@ -25,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 3
+MODES = ("persisted", "memory", "bare")
 
 
 def child(mode: str, cases: int) -> None:
@@ -44,11 +46,13 @@ def child(mode: str, cases: int) -> None:
         if mode == "persisted":
             for number in range(WARM_UP, WARM_UP + cases):
                 new_business_case(uow, number)
-        else:
-            results = recorded_service_results(uow)
-            memory_ceiling(results, WARM_UP)
-            if cases:
-                memory_ceiling(results, cases)
+            return
+        from bench.bare_spiff import bare_ceiling
+
+        ceiling = memory_ceiling if mode == "memory" else bare_ceiling
+        results = recorded_service_results(uow)
+        ceiling(results, WARM_UP)
+        ceiling(results, cases)  # with 0 cases too: both runs then do the same setup
 
 
 def instructions(mode: str, cases: int) -> int:
@@ -67,20 +71,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=20)
-    parser.add_argument("--child", choices=["persisted", "memory"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.cases)
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
-    runs = [(mode, n) for mode in ("persisted", "memory") for n in (0, args.cases)]
+    runs = [(mode, n) for mode in MODES for n in (0, args.cases)]
     with ThreadPoolExecutor(max_workers=2) as pool:  # counts do not depend on the load
         counts = dict(zip(runs, pool.map(lambda run: instructions(*run), runs), strict=True))
     per_case = {mode: (counts[(mode, args.cases)] - counts[(mode, 0)]) / args.cases
-                for mode in ("persisted", "memory")}
+                for mode in MODES}
     print(json.dumps({
         "sqlite_instructions_per_case_millions": round(per_case["persisted"] / 1e6, 1),
+        "bare_spiffworkflow_instructions_per_case_millions": round(per_case["bare"] / 1e6, 1),
+        "sqlite_share_of_bare_spiffworkflow_by_instructions":
+            f"{per_case['bare'] / per_case['persisted']:.0%}",
         "memory_instructions_per_case_millions": round(per_case["memory"] / 1e6, 1),
         "sqlite_share_of_ceiling_by_instructions":
             f"{per_case['memory'] / per_case['persisted']:.0%}",
