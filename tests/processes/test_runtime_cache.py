@@ -63,7 +63,7 @@ def test_each_step_moves_the_kept_runtime_on_without_a_restore(insurer, restores
 
 def test_the_kept_runtime_is_the_stored_case_after_every_step(insurer) -> None:
     case_id = flows.start(insurer, "new_business", applicant())
-    for element_id, data in [*STEPS, (None, None)]:
+    for element_id, data in STEPS:
         with insurer() as work:
             case = work.session.get_one(Case, case_id)
             kept = CACHE.peek(case)
@@ -71,8 +71,22 @@ def test_the_kept_runtime_is_the_stored_case_after_every_step(insurer) -> None:
             restored = case_store.restore(work.session, case)
             assert _rows(kept.runtime) == _rows(restored.runtime)
             assert kept.runtime.case_data() == restored.runtime.case_data()
-        if element_id is not None:
-            flows.complete(insurer, case_id, element_id, data)
+        flows.complete(insurer, case_id, element_id, data)
+
+
+def test_a_completed_case_is_not_kept(insurer) -> None:
+    """No step will need it; kept, it would only crowd active cases out of the cache."""
+    case_id = flows.start(insurer, "new_business", applicant())
+    for element_id, data in STEPS[:-1]:
+        flows.complete(insurer, case_id, element_id, data)
+    with insurer() as work:
+        assert CACHE.peek(work.session.get_one(Case, case_id)) is not None
+    element_id, data = STEPS[-1]
+    flows.complete(insurer, case_id, element_id, data)
+    with insurer() as work:
+        case = work.session.get_one(Case, case_id)
+        assert case.status == "completed"
+        assert CACHE.peek(case) is None
 
 
 def test_a_case_run_without_the_cache_takes_the_same_path(insurer, monkeypatch) -> None:
