@@ -26,7 +26,7 @@ from services.forms import load_schema, validate_form
 _FORMS = ("nb_first_premium", "nb_delivery", "nb_delivery_confirmation")
 
 
-class _RecordedServices(PythonScriptEngine):  # type: ignore[misc]
+class _RecordedServices(PythonScriptEngine):
     """SpiffWorkflow's script engine; service calls answer with recorded results (JSON text,
     as SpiffWorkflow expects)."""
 
