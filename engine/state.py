@@ -29,6 +29,8 @@ from SpiffWorkflow.specs.WorkflowSpec import WorkflowSpec
 from SpiffWorkflow.task import Task, TaskState
 from SpiffWorkflow.workflow import Workflow
 
+from .errors import EngineInvariantError
+
 TOP = ""
 
 
@@ -36,7 +38,6 @@ TOP = ""
 class TaskRow:
     workflow_key: str
     task_id: str
-    position: int
     digest: str
     content: dict[str, Any]
     # `content` as canonical JSON: the digest is taken of it, and it is what gets stored
@@ -56,14 +57,23 @@ class SavedState:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
-def _row(key: str, task_id: str, position: int, content: dict[str, Any]) -> TaskRow:
+def _row(key: str, task_id: str, content: dict[str, Any]) -> TaskRow:
     text = _CANONICAL.encode(content)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    return TaskRow(key, task_id, position, digest, content, text)
+    return TaskRow(key, task_id, digest, content, text)
+
+
+def _without_parent_delta(task: Task, content: dict[str, Any]) -> dict[str, Any]:
+    """A child task with no data at all (a predicted one, most often) is stored as plain
+    empty data, not as "delete every key of the parent": both restore as an empty dict, but
+    the delta form changes, and the row is rewritten, whenever the parent's data does."""
+    if not task.data and task._parent is not None and content.get("delta"):
+        content["delta"] = {}
+    return content
 
 
 def _task_rows(serializer: BpmnWorkflowSerializer, wf: Workflow, key: str) -> list[TaskRow]:
-    """Rows parent first (a restore rebuilds each task's data from its parent's)."""
+    """Rows parent first, the order a restore walks them in (see `_tree_order`)."""
     registry = serializer.registry
     fast = _fast_registry(registry)
     rows: list[TaskRow] = []
@@ -79,7 +89,7 @@ def _task_rows(serializer: BpmnWorkflowSerializer, wf: Workflow, key: str) -> li
         else:
             content = _registry_task_content(registry, task)
             task_id, texts = str(task.id), [None] * len(task._children)
-        rows.append(_row(key, task_id, len(rows), content))
+        rows.append(_row(key, task_id, _without_parent_delta(task, content)))
         ids = task._children
         for index in range(len(ids) - 1, -1, -1):
             child = wf.tasks[ids[index]]
@@ -193,6 +203,26 @@ def dump(serializer: BpmnWorkflowSerializer, wf: BpmnWorkflow) -> SavedState:
     return SavedState(state, rows)
 
 
+def _tree_order(rows: list[dict[str, Any]], root: str) -> list[dict[str, Any]]:
+    """The rows in the order `_task_rows` wrote them (parent first, children in order),
+    rebuilt from their links: rows are stored without a position, so a row that only moved
+    in that order is not rewritten."""
+    by_id = {row["id"]: row for row in rows}
+    ordered: list[dict[str, Any]] = []
+    stack = [root]
+    while stack:
+        task_id = stack.pop()
+        row = by_id.pop(task_id, None)
+        if row is None:
+            raise EngineInvariantError(f"the saved task tree has no row for task {task_id}")
+        ordered.append(row)
+        stack.extend(reversed(row["children"]))
+    if by_id:
+        raise EngineInvariantError(
+            f"{len(by_id)} saved task rows are not in the task tree, e.g. {next(iter(by_id))}")
+    return ordered
+
+
 def _restore_tasks(serializer: BpmnWorkflowSerializer, wf: Workflow,
                    rows: list[dict[str, Any]]) -> None:
     wf.tasks = {}
@@ -287,7 +317,7 @@ def load(serializer: BpmnWorkflowSerializer, spec: WorkflowSpec, subprocess_spec
          script_engine: Any) -> BpmnWorkflow:
     """Rebuild a workflow from saved rows; specs come from the cached parse of its version."""
     wf = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine, deserializing=True)
-    _restore_tasks(serializer, wf, rows_by_workflow.get(TOP, []))
+    _restore_tasks(serializer, wf, _tree_order(rows_by_workflow.get(TOP, []), state["root"]))
     _apply_attrs(serializer, wf, state)
     wf.bpmn_events = serializer.registry.restore(state.get("bpmn_events", []))
     _restore_subprocesses(serializer, wf, wf, state.get("subprocesses", {}), rows_by_workflow)
@@ -304,7 +334,7 @@ def _restore_subprocesses(serializer: BpmnWorkflowSerializer, top: BpmnWorkflow,
         attrs = attrs_by_id[key]
         sub = BpmnSubWorkflow(top.subprocess_specs[task.task_spec.spec], task.id, top,
                               deserializing=True)
-        _restore_tasks(serializer, sub, rows_by_workflow.get(key, []))
+        _restore_tasks(serializer, sub, _tree_order(rows_by_workflow.get(key, []), attrs["root"]))
         _apply_attrs(serializer, sub, attrs)
         top.subprocesses[task.id] = sub
         sub.completed_event.connect(task.task_spec._on_subworkflow_completed, task)

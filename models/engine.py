@@ -88,7 +88,6 @@ class CaseTaskState(Base):
     task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     # "" for the top-level workflow, else the id of the subprocess the task belongs to.
     workflow_key: Mapped[str] = mapped_column(String(36))
-    position: Mapped[int]
     digest: Mapped[str] = mapped_column(String(64))
     content: Mapped[dict[str, Any]]
 

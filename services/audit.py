@@ -20,13 +20,15 @@ from sqlalchemy.orm import Session, SessionTransaction
 from engine import values
 from engine.clock import current_time
 from models import AuditEvent, Case
+from models.direct import DirectStatement
 
 from .audit_chain import GENESIS, event_hash, format_at
 
 SYSTEM = "system"
 _PENDING = "insurflow.audit.pending"
 _HEADS = "insurflow.audit.heads"
-_INSERT = insert(cast(Table, AuditEvent.__table__))
+_INSERT = DirectStatement(insert(cast(Table, AuditEvent.__table__)), (
+    "case_id", "seq", "at", "actor", "kind", "element_id", "payload", "prev_hash", "hash"))
 
 
 def record(session: Session, case: Case, kind: str, actor: str,
@@ -57,7 +59,7 @@ def write_pending(session: Session) -> None:
     """Write the queued events now: before a savepoint, so rolling it back cannot lose them."""
     pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
     if pending:
-        session.connection().execute(_INSERT, pending)
+        _INSERT.execute(session.connection(), pending)
 
 
 @event.listens_for(Session, "before_flush")

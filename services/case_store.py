@@ -1,6 +1,6 @@
 """Loading a case's runtime from its rows and writing back only what a step changed.
 
-A step's writes are statements built once (SQLAlchemy reuses their compiled form), not ORM
+A step's writes are fixed statements run on the driver's cursor (models.direct), not ORM
 flushes: the case row is claimed by its version counter first, then task rows, human tasks
 and jobs are written, and the case's changed columns last. The loaded `Case` object takes
 the written values as committed ones, so the commit has nothing left to flush but history.
@@ -21,6 +21,7 @@ from engine.clock import current_time
 from engine.state import TaskRow
 from models import Case, CaseTaskState, HumanTask, Incident, ProcessVersion
 from models.base import EncodedJson
+from models.direct import DirectStatement
 
 from . import audit, jobs, runtime_cache
 from .errors import Conflict
@@ -35,44 +36,60 @@ NOT_RETRIED = frozenset({"HandlerError", "MissingHandler", "BadResult", "ConfigE
 
 # Built once: SQLAlchemy then reuses their compiled form (building one costs more than running it).
 _STATE = cast(Table, CaseTaskState.__table__)
-_STATE_ROWS = (select(_STATE.c.task_id, _STATE.c.workflow_key, _STATE.c.position,
-                      _STATE.c.digest, _STATE.c.content)
-               .where(_STATE.c.case_id == bindparam("case_id"))
-               .order_by(_STATE.c.workflow_key, _STATE.c.position))
-_INSERT_ROWS = insert(_STATE)
+# in no order: the engine puts them back in tree order
+_STATE_ROWS = (select(_STATE.c.task_id, _STATE.c.workflow_key, _STATE.c.digest,
+                      _STATE.c.content)
+               .where(_STATE.c.case_id == bindparam("case_id")))
+_ROW_VALUES = ("workflow_key", "digest", "content")
+_INSERT_ROWS = DirectStatement(insert(_STATE), ("case_id", "task_id", *_ROW_VALUES))
+_UPDATE_ROW = DirectStatement(update(_STATE).where(_STATE.c.case_id == bindparam("key_case"),
+                                                   _STATE.c.task_id == bindparam("key_task")),
+                              _ROW_VALUES)
+_DELETE_ROW = DirectStatement(delete(_STATE).where(_STATE.c.case_id == bindparam("case_id"),
+                                                   _STATE.c.task_id == bindparam("task_id")))
 _CASES = cast(Table, Case.__table__)
-_CLAIM_CASE = (update(_CASES).where(_CASES.c.id == bindparam("case_id"),
-                                    _CASES.c.version_id == bindparam("expected_version"))
-               .values(version_id=bindparam("next_version")))
-_UPDATE_CASE = update(_CASES).where(_CASES.c.id == bindparam("case_id"))
-_UPDATE_ROW = update(_STATE).where(_STATE.c.case_id == bindparam("key_case"),
-                                   _STATE.c.task_id == bindparam("key_task"))
-_DELETE_ROWS = delete(_STATE).where(_STATE.c.case_id == bindparam("case_id"),
-                                    _STATE.c.task_id.in_(bindparam("task_ids", expanding=True)))
+_CLAIM_CASE = DirectStatement(
+    update(_CASES).where(_CASES.c.id == bindparam("case_id"),
+                         _CASES.c.version_id == bindparam("expected_version"))
+    .values(version_id=bindparam("next_version")))
+# by the set of columns a step changed (a few of them)
+_UPDATE_CASE: dict[tuple[str, ...], DirectStatement] = {}
 _TASKS = cast(Table, HumanTask.__table__)
 _OPEN_TASK_IDS = select(_TASKS.c.id).where(_TASKS.c.case_id == bindparam("case_id"),
                                            _TASKS.c.status == "open")
-_INSERT_TASKS = insert(_TASKS)
-_CANCEL_TASKS = (update(_TASKS).where(_TASKS.c.id.in_(bindparam("task_ids", expanding=True)))
-                 .values(status="cancelled", completed_at=bindparam("cancelled_at")))
-_TASK_IDENTITY = (update(_TASKS)
-                  .where(_TASKS.c.case_id == bindparam("of_case"), _TASKS.c.status == "open")
-                  .values(process_id=bindparam("new_process"), business_key=bindparam("new_key"),
-                          customer_name=bindparam("new_name"),
-                          customer_search=bindparam("new_search")))
+_TASK_COLUMNS = ("id", "case_id", "process_id", "business_key", "customer_name",
+                 "customer_search", "element_id", "title", "form_key", "role", "instructions",
+                 "status", "assignee", "claimed_at", "priority", "created_at", "due_at",
+                 "completed_at", "completed_by")
+_INSERT_TASK = DirectStatement(insert(_TASKS), _TASK_COLUMNS)
+# `status = 'open'`: a task some other writer closed meanwhile keeps its own ending
+_CANCEL_TASK = DirectStatement(
+    update(_TASKS).where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.status == "open")
+    .values(status="cancelled", completed_at=bindparam("cancelled_at")))
+_TASK_IDENTITY = DirectStatement(
+    update(_TASKS).where(_TASKS.c.case_id == bindparam("of_case"), _TASKS.c.status == "open")
+    .values(process_id=bindparam("new_process"), business_key=bindparam("new_key"),
+            customer_name=bindparam("new_name"), customer_search=bindparam("new_search")))
 
 
 @dataclass
 class LoadedCase:
     case: Case
     runtime: CaseRuntime
-    # task id -> (digest, position) of the row as stored, to write only what changed
-    rows: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # task id -> digest of the row as stored, to write only what changed
+    rows: dict[str, str] = field(default_factory=dict)
+    # ids of the case's open human task rows, if known without a query (see task_done)
+    open_tasks: set[str] | None = None
     # the case's identity as its open human task rows carry it (see _case_identity)
     identity: dict[str, str | None] = field(init=False)
 
     def __post_init__(self) -> None:
         self.identity = _case_identity(self.case)
+
+    def task_done(self, task_id: str) -> None:
+        """The caller closed this human task row of the case (in this transaction)."""
+        if self.open_tasks is not None:
+            self.open_tasks.discard(task_id)
 
 
 def definition_of(session: Session, case: Case) -> ProcessDefinition:
@@ -96,7 +113,7 @@ def load(session: Session, case: Case) -> LoadedCase:
     kept = runtime_cache.CACHE.take(case)
     if kept is not None:
         kept.runtime.rebind(make_invoker(session, case))
-        return LoadedCase(case, kept.runtime, dict(kept.rows))
+        return LoadedCase(case, kept.runtime, dict(kept.rows), set(kept.open_tasks))
     return restore(session, case)
 
 
@@ -106,7 +123,7 @@ def restore(session: Session, case: Case) -> LoadedCase:
     runtime = CaseRuntime.restore(definition_of(session, case), case.workflow_state,
                                   [(r.workflow_key, r.content) for r in rows],
                                   make_invoker(session, case))
-    return LoadedCase(case, runtime, {r.task_id: (r.digest, r.position) for r in rows})
+    return LoadedCase(case, runtime, {r.task_id: r.digest for r in rows})
 
 
 def save(session: Session, loaded: LoadedCase, result: RunResult, attempt: int = 1) -> None:
@@ -121,8 +138,6 @@ def save(session: Session, loaded: LoadedCase, result: RunResult, attempt: int =
     with session.no_autoflush:
         _claim_case_row(session, case)
         _write_rows(session, loaded, saved.tasks)
-        token = runtime_cache.saved(session, case, runtime, loaded.rows)
-        case.workflow_state = {**saved.workflow_state, runtime_cache.TOKEN: token}
         retry = _retry_or_incident(session, loaded, result.incident, attempt) \
             if result.incident is not None else None
         retrying = retry is not None
@@ -132,9 +147,11 @@ def save(session: Session, loaded: LoadedCase, result: RunResult, attempt: int =
                              event.payload)
         if retry is not None:  # after the run's own events: the history reads in order
             audit.record(session, case, "retry_scheduled", audit.SYSTEM, retry[0], retry[1])
-        _sync_human_tasks(session, loaded)
+        open_tasks = _sync_human_tasks(session, loaded)
         jobs.sync_case_jobs(session, case, runtime.next_timer_due(), runtime.background_tasks())
         _update_status(session, case, runtime, result, retrying)
+        token = runtime_cache.saved(session, case, runtime, loaded.rows, open_tasks)
+        case.workflow_state = {**saved.workflow_state, runtime_cache.TOKEN: token}
         _write_case(session, case)
 
 
@@ -161,28 +178,28 @@ def _retry_or_incident(session: Session, loaded: LoadedCase, incident: IncidentI
 
 
 def _write_rows(session: Session, loaded: LoadedCase, rows: list[TaskRow]) -> None:
-    """Multi-row INSERT/UPDATE/DELETE of the task rows whose content or place changed."""
+    """INSERT/UPDATE/DELETE (one executemany each) of the task rows that changed."""
     case_id, stored = loaded.case.id, loaded.rows
     added, changed = [], []
     for row in rows:
         values = {"case_id": case_id, "task_id": row.task_id, "workflow_key": row.workflow_key,
-                  "position": row.position, "digest": row.digest,
-                  "content": EncodedJson(row.text)}
+                  "digest": row.digest, "content": EncodedJson(row.text)}
         known = stored.get(row.task_id)
         if known is None:
             added.append(values)
-        elif known != (row.digest, row.position):
+        elif known != row.digest:
             changed.append(values)
-        stored[row.task_id] = (row.digest, row.position)
+        stored[row.task_id] = row.digest
     current = {row.task_id for row in rows}
     gone = [task_id for task_id in stored if task_id not in current]
     connection = session.connection()
     if added:
-        connection.execute(_INSERT_ROWS, added)
+        _INSERT_ROWS.execute(connection, added)
     if changed:
-        connection.execute(_UPDATE_ROW, [_keyed(values) for values in changed])
+        _UPDATE_ROW.execute(connection, [_keyed(values) for values in changed])
     if gone:
-        connection.execute(_DELETE_ROWS, {"case_id": case_id, "task_ids": gone})
+        _DELETE_ROW.execute(connection, [{"case_id": case_id, "task_id": task_id}
+                                         for task_id in gone])
         for task_id in gone:
             del stored[task_id]
 
@@ -193,30 +210,40 @@ def _keyed(values: dict[str, object]) -> dict[str, object]:
     return {**keyed, "key_case": values["case_id"], "key_task": values["task_id"]}
 
 
-def _sync_human_tasks(session: Session, loaded: LoadedCase) -> None:
+def _sync_human_tasks(session: Session, loaded: LoadedCase) -> set[str]:
     """Mirror the runtime's ready user tasks as rows, by statement: new ones are inserted,
     open ones no longer ready are cancelled, and open ones take a changed business key or
-    customer name of the case."""
+    customer name of the case. Returns the ids of the case's open task rows now.
+
+    Only this function and a completion (`LoadedCase.task_done`) open or close a task row,
+    each in the transaction that saves the case, so the open ids a kept runtime was saved
+    with are still the stored ones; a restored runtime reads them."""
     case, now, connection = loaded.case, current_time(), session.connection()
     ready = {info.task_id: info for info in loaded.runtime.ready_user_tasks()}
-    open_ids = set(connection.execute(_OPEN_TASK_IDS, {"case_id": case.id}).scalars())
+    open_ids = loaded.open_tasks
+    if open_ids is None:
+        open_ids = set(connection.execute(_OPEN_TASK_IDS, {"case_id": case.id}).scalars())
     gone = [task_id for task_id in open_ids if task_id not in ready]
     if gone:
-        connection.execute(_CANCEL_TASKS, {"task_ids": gone, "cancelled_at": now})
+        _CANCEL_TASK.execute(connection, [{"task_id": task_id, "cancelled_at": now}
+                                          for task_id in gone])
         cancelled = set(gone)
         expire_loaded(session, lambda loaded: isinstance(loaded, HumanTask)
                       and loaded.id in cancelled)
     identity = _case_identity(case)
     if identity != loaded.identity and len(gone) < len(open_ids):
-        connection.execute(_TASK_IDENTITY, {"of_case": case.id, **identity})
+        _TASK_IDENTITY.execute(connection, {"of_case": case.id, **identity})
     new = [info for task_id, info in ready.items() if task_id not in open_ids]
     if new:
-        connection.execute(_INSERT_TASKS, [_task_row(case.id, info, identity, now)
-                                           for info in new])
+        _INSERT_TASK.execute(connection, [_task_row(case.id, info, identity, now)
+                                          for info in new])
     for info in new:
         audit.record(session, case, "task_ready", audit.SYSTEM, info.element_id,
                      {"task_id": info.task_id, "title": info.title, "role": info.role,
                       "form_key": info.form_key})
+    loaded.open_tasks = {task_id for task_id in open_ids if task_id in ready} | {
+        info.task_id for info in new}
+    return loaded.open_tasks
 
 
 def _case_identity(case: Case) -> dict[str, str | None]:
@@ -240,12 +267,13 @@ def _task_row(case_id: int, info: UserTaskInfo, identity: dict[str, str | None],
 
 def _claim_case_row(session: Session, case: Case) -> None:
     """Move the case's version counter before the step writes anything: a row another
-    transaction moved on first is a conflict (nothing of the step is kept), and from here
-    this transaction holds the row until it ends."""
+    transaction moved on first is a conflict (nothing of the step is kept, and none of its
+    writes can fail first on what that transaction wrote), and from here this transaction
+    holds the row until it ends."""
     expected = case.version_id
-    claimed = session.connection().execute(_CLAIM_CASE, {
+    claimed = _CLAIM_CASE.execute(session.connection(), {
         "case_id": case.id, "expected_version": expected, "next_version": expected + 1})
-    if claimed.rowcount != 1:
+    if claimed != 1:
         raise Conflict(CHANGED_MEANWHILE)
     set_committed_value(case, "version_id", expected + 1)
 
@@ -260,7 +288,12 @@ def _write_case(session: Session, case: Case) -> None:
     changed = {key: getattr(case, key) for key, before in state.committed_state.items()
                if getattr(case, key) != before}
     if changed:
-        session.connection().execute(_UPDATE_CASE, {"case_id": case.id, **changed})
+        columns = tuple(sorted(changed))
+        statement = _UPDATE_CASE.get(columns)
+        if statement is None:
+            statement = _UPDATE_CASE[columns] = DirectStatement(
+                update(_CASES).where(_CASES.c.id == bindparam("key_case")), columns)
+        statement.execute(session.connection(), {"key_case": case.id, **changed})
     # Every change is written: take the object's values as committed and clear its
     # "modified" mark, as a flush would (else the commit still runs a whole, empty flush for
     # it). SQLAlchemy has no public call for this.

@@ -69,7 +69,7 @@ def start_case(session: Session, process_id: str, data: Any, actor: str,
         "process_id": process_id, "version": version.version,
         "content_hash": version.content_hash, "data": typed})
     runtime = CaseRuntime.start(definition, typed, make_invoker(session, case))
-    _run_and_save(session, case_store.LoadedCase(case, runtime), runtime)
+    _run_and_save(session, case_store.LoadedCase(case, runtime, open_tasks=set()), runtime)
     return case
 
 

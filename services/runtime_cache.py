@@ -37,13 +37,15 @@ _SAVED = "insurflow.runtime_cache.saved"
 
 @dataclass(frozen=True)
 class Kept:
-    """A runtime as its case was committed: `rows` are the stored task rows' (digest, place)."""
+    """A runtime as its case was committed: `rows` are the stored task rows' digests,
+    `open_tasks` the ids of its open human task rows."""
 
     process_version_id: int
     version_id: int
     token: str
     runtime: CaseRuntime
-    rows: dict[str, tuple[str, int]]
+    rows: dict[str, str]
+    open_tasks: frozenset[str]
 
     def matches(self, case: Case) -> bool:
         return (self.token, self.version_id, self.process_version_id) == (
@@ -106,12 +108,13 @@ class RuntimeCache:
 CACHE = RuntimeCache()
 
 
-def saved(session: Session, case: Case, runtime: CaseRuntime,
-          rows: dict[str, tuple[str, int]]) -> str:
+def saved(session: Session, case: Case, runtime: CaseRuntime, rows: dict[str, str],
+          open_tasks: set[str]) -> str:
     """A new save token for the case row; the runtime is kept once the transaction commits
     (the last save of the case in the transaction wins)."""
     token = uuid.uuid4().hex
-    session.info.setdefault(_SAVED, {})[case.id] = (case, runtime, rows, token)
+    session.info.setdefault(_SAVED, {})[case.id] = (case, runtime, rows,
+                                                    frozenset(open_tasks), token)
     return token
 
 
@@ -119,15 +122,15 @@ def saved(session: Session, case: Case, runtime: CaseRuntime,
 def _keep_committed(session: Session) -> None:
     if session.in_nested_transaction():
         return
-    pending: dict[int, tuple[Case, CaseRuntime, dict[str, tuple[str, int]], str]] = \
+    pending: dict[int, tuple[Case, CaseRuntime, dict[str, str], frozenset[str], str]] = \
         session.info.pop(_SAVED, {})
-    for case_id, (case, runtime, rows, token) in pending.items():
+    for case_id, (case, runtime, rows, open_tasks, token) in pending.items():
         if runtime.is_completed():
             continue  # no step will need it: keeping it would only crowd out active cases
         values: dict[str, Any] = inspect(case).dict  # never loads: an expired row is skipped
         if "process_version_id" in values and "version_id" in values:
             CACHE.put(case_id, Kept(values["process_version_id"], values["version_id"], token,
-                                    runtime, rows))
+                                    runtime, rows, open_tasks))
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from engine import EngineInvariantError, TaskNotReady, form_path
 from engine.clock import current_time, one_instant
 from models import Case, HumanTask
+from models.direct import DirectStatement
 
 from . import audit, case_store
 from .cases import get_case
@@ -65,9 +66,9 @@ def form_schema(session: Session, task: HumanTask) -> dict[str, Any]:
     return load_schema(definition.files[form_path(task.form_key)])
 
 
-_COMPLETE = (update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
-             .values(status="completed", completed_at=bindparam("at"),
-                     completed_by=bindparam("by"), assignee=bindparam("owner")))
+_COMPLETE = DirectStatement(update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
+                            .values(status="completed", completed_at=bindparam("at"),
+                                    completed_by=bindparam("by"), assignee=bindparam("owner")))
 
 
 def _mark_completed(session: Session, task: HumanTask, actor: str) -> None:
@@ -75,7 +76,7 @@ def _mark_completed(session: Session, task: HumanTask, actor: str) -> None:
     the loaded object takes the same values as committed ones."""
     values = {"status": "completed", "completed_at": current_time(), "completed_by": actor,
               "assignee": task.assignee or actor}
-    session.connection().execute(_COMPLETE, {
+    _COMPLETE.execute(session.connection(), {
         "task_id": task.id, "at": values["completed_at"], "by": actor,
         "owner": values["assignee"]})
     for name, value in values.items():
@@ -101,6 +102,7 @@ def complete_task(session: Session, task_id: str, data: Any, actor: str,
     typed = validate_form(form_schema(session, task), data)
     loaded = case_store.load(session, case)
     _mark_completed(session, task, actor)
+    loaded.task_done(task.id)
     discard_drafts(session, task.id)
     audit.record(session, case, "task_completed", actor, task.element_id,
                  {"task_id": task.id, "title": task.title, "data": typed})

@@ -40,14 +40,14 @@ def restores(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     yield counted
 
 
-def _rows(runtime: CaseRuntime) -> list[tuple[str, int, str]]:
+def _rows(runtime: CaseRuntime) -> list[tuple[str, str]]:
     """Each task row as canonical JSON. PostgreSQL's JSONB reorders a dict's keys, so a data
     delta's list of deleted names may come back in another order: the same set."""
     rows = []
     for row in runtime.save().tasks:
         content = {**row.content, "delta": {**row.content["delta"], "deletions": sorted(
             row.content["delta"].get("deletions", []))}}
-        rows.append((row.task_id, row.position, json.dumps(content, sort_keys=True, default=str)))
+        rows.append((row.task_id, json.dumps(content, sort_keys=True, default=str)))
     return rows
 
 
