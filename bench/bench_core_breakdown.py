@@ -6,7 +6,8 @@ stack on a CPU-time timer (SIGPROF, as statistical profilers do: a signal that a
 C call is handled when the call returns, in the frame that made it, so time in SQLite is not
 misattributed) and files each sample under the first layer that matches, innermost first:
 
-- `sqlite`: inside the SQLite library (the driver's execute, executemany, commit or rollback);
+- `sqlite`: inside the SQLite library (the driver's execute, executemany, commit or rollback,
+  called by SQLAlchemy or on the driver's cursor by models/direct.py and models/db.py);
 - `sqlalchemy`: elsewhere inside SQLAlchemy (ORM, statement execution, results, transactions);
 - otherwise the layer of the innermost frame in our code or SpiffWorkflow (library code such
   as json or jsonschema counts for its caller):
@@ -47,6 +48,9 @@ from bench.support import (  # noqa: E402
 LAYERS = ("sqlite", "sqlalchemy", "handlers", "state_rows", "services", "engine")
 # SQLAlchemy's calls into the driver: a sample there is time in SQLite itself
 _DRIVER_CALLS = frozenset({"do_execute", "do_executemany", "do_commit", "do_rollback"})
+# our own calls into the driver's cursor (file, function)
+_OWN_DRIVER_CALLS = frozenset({(f"{ROOT}/models/direct.py", "execute"),
+                               (f"{ROOT}/models/db.py", "_run_on_cursor")})
 _INTERVAL_S = 0.0005  # asked for; the kernel's timer tick may make it coarser
 # Innermost match wins: library code (json, jsonschema, hashlib) and the shared helpers in
 # _TRANSPARENT count for their caller.
@@ -60,6 +64,8 @@ def layer_of(frame: FrameType | None) -> str:
     """The layer a sample belongs to: SQLAlchemy's (or SQLite's) if SQLAlchemy is anywhere on
     the stack, else that of the innermost frame in our code or SpiffWorkflow."""
     innermost, found = frame, None
+    if frame is not None and (frame.f_code.co_filename, frame.f_code.co_name) in _OWN_DRIVER_CALLS:
+        return "sqlite"
     while frame is not None:
         path = frame.f_code.co_filename
         if "/sqlalchemy/" in path:

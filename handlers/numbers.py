@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from models import NumberSequence
 from models.db import run_fixed_sql
+from models.direct import DirectStatement
 
-# Built once: every case takes several numbers, and building the statement (and its cache
-# key) per call cost more than running it. The counter is never loaded as an object.
-_TAKE = (
+# Built once and run on the driver's cursor: every case takes several numbers. The counter is
+# never loaded as an object.
+_TAKE = DirectStatement(
     update(NumberSequence)
     .where(NumberSequence.name == bindparam("prefix"))
     .values(next_value=NumberSequence.next_value + 1)
@@ -27,7 +28,7 @@ _CREATE = insert(NumberSequence)
 
 
 def _take(connection: Connection, prefix: str) -> int | None:
-    taken = connection.execute(_TAKE, {"prefix": prefix}).scalar_one_or_none()
+    taken = _TAKE.first_value(connection, {"prefix": prefix})
     return int(taken) if taken is not None else None
 
 

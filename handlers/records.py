@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Insert, Row, Select, Update, bindparam, insert, select, update
+from sqlalchemy import Connection, Insert, Row, Select, bindparam, insert, select, update
 
 from models import Application, Base, Policy
+from models.direct import DirectStatement
 
 from .registry import HandlerError
 from .values import to_text
@@ -31,7 +32,8 @@ POLICY_BY_NUMBER = select(
     Policy.expiry_date, Policy.sum_insured, Policy.delivered_on,
 ).where(Policy.policy_number == bindparam("number"))
 
-_UPDATES: dict[type[Base], Update] = {}
+# by model and the columns set
+_UPDATES: dict[tuple[type[Base], tuple[str, ...]], DirectStatement] = {}
 _INSERTS: dict[type[Base], Insert] = {}
 
 
@@ -58,12 +60,15 @@ def get_policy(connection: Connection, number: Any) -> Row[Any]:
 
 def update_record(connection: Connection, model: type[Base], row_id: int,
                   **values: Any) -> None:
-    """Set `values` on the row of `model` with that id (the SET clause follows the names)."""
-    stmt = _UPDATES.get(model)
+    """Set `values` on the row of `model` with that id (the SET clause follows the names),
+    by a statement run on the driver's cursor (models.direct)."""
+    columns = tuple(values)
+    stmt = _UPDATES.get((model, columns))
     if stmt is None:
         key = model.__table__.c.id  # type: ignore[attr-defined]
-        stmt = _UPDATES[model] = update(model).where(key == bindparam("row_id"))
-    connection.execute(stmt, {"row_id": row_id, **values})
+        stmt = _UPDATES[(model, columns)] = DirectStatement(
+            update(model).where(key == bindparam("row_id")), columns)
+    stmt.execute(connection, {"row_id": row_id, **values})
 
 
 def insert_record(connection: Connection, model: type[Base], **values: Any) -> int:

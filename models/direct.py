@@ -6,8 +6,10 @@ processor. What is skipped is its per-call execution machinery (execution contex
 result objects), which costs several times what SQLite takes to run one of these
 statements; a step sends about twenty of them. Used for writes whose values the caller
 gives in full (no Python-side column defaults are applied) and whose only answer is a row
-count. They run inside the session's transaction and are not echoed by SQLAlchemy's logging;
-a driver error is raised as SQLAlchemy's own (e.g. `OperationalError`), as from `execute`.
+count, or one value a RETURNING clause gives back as the driver reads it (an id, a counter:
+no result type conversion is applied). They run inside the session's transaction and are
+not echoed by SQLAlchemy's logging; a driver error is raised as SQLAlchemy's own (e.g.
+`OperationalError`), as from `execute`.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class _Compiled:
 
 
 class DirectStatement:
-    """A Core statement (no expanding IN, no RETURNING) run on the driver's cursor.
+    """A Core statement (no expanding IN) run on the driver's cursor.
 
     `column_keys`: for an INSERT or UPDATE, the columns its VALUES or SET clause takes from
     the caller's rows (the binds are named after them).
@@ -80,6 +82,16 @@ class DirectStatement:
                 params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
         """Run it once (a mapping) or once per row (a list, as one executemany); returns the
         driver's row count."""
+        return int(self._run(connection, params, lambda cursor: cursor.rowcount))
+
+    def first_value(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        """Run it once; the first column of the first row it returns (None if no row), as
+        the driver gives it."""
+        return self._run(connection, params, _first_value)
+
+    def _run(self, connection: Connection,
+             params: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+             answer: Callable[[Any], Any]) -> Any:
         compiled = self._compiled(connection.dialect)
         many = not isinstance(params, Mapping)
         if isinstance(params, Mapping):
@@ -92,10 +104,15 @@ class DirectStatement:
                 cursor.executemany(compiled.sql, driver_params)
             else:
                 cursor.execute(compiled.sql, driver_params)
-            return int(cursor.rowcount)
+            return answer(cursor)
         except connection.dialect.loaded_dbapi.Error as error:
             raise exc.DBAPIError.instance(
                 compiled.sql, driver_params, error, connection.dialect.loaded_dbapi.Error,
                 dialect=connection.dialect) from error
         finally:
             cursor.close()
+
+
+def _first_value(cursor: Any) -> Any:
+    row = cursor.fetchone()
+    return row[0] if row is not None else None

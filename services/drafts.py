@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import current_time
 from models import HumanTask, TaskDraft
+from models.direct import DirectStatement
 
 from .errors import Conflict, InvalidInput
 
@@ -42,9 +43,9 @@ def get_draft(session: Session, task_id: str, username: str) -> TaskDraft | None
 
 
 _DRAFTS = cast(Table, TaskDraft.__table__)
-_DISCARD = delete(_DRAFTS).where(_DRAFTS.c.task_id == bindparam("task_id"))
+_DISCARD = DirectStatement(delete(_DRAFTS).where(_DRAFTS.c.task_id == bindparam("task_id")))
 
 
 def discard_drafts(session: Session, task_id: str) -> None:
     """Remove the task's drafts (a plain table DELETE: no ORM objects of drafts are in play)."""
-    session.connection().execute(_DISCARD, {"task_id": task_id})
+    _DISCARD.execute(session.connection(), {"task_id": task_id})

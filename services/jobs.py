@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import current_time
 from models import Case, Job
+from models.direct import DirectStatement
 
 NOTIFY_CHANNEL = "insurflow_jobs"
 ACTIVE = ("queued", "running")
@@ -24,11 +25,15 @@ _ACTIVE_SERVICE_JOBS = select(Job.task_id).where(
 _QUEUED_TIMER_JOBS = select(Job.id, Job.due_at).where(
     Job.case_id == bindparam("case_id"), Job.kind == "timer", Job.status == "queued",
 ).order_by(Job.id)
-_ENQUEUE = insert(Job).returning(Job.id)
-_CANCEL = (update(Job).where(Job.id.in_(bindparam("job_ids", expanding=True)))
-           .values(status="cancelled", updated_at=bindparam("at"), finished_at=bindparam("at")))
-_MOVE = (update(Job).where(Job.id == bindparam("job_id"))
-         .values(due_at=bindparam("new_due_at"), updated_at=bindparam("at")))
+_JOB_COLUMNS = ("kind", "case_id", "task_id", "element_id", "due_at", "status", "attempts",
+                "last_error", "lease_owner", "lease_until", "created_at", "updated_at",
+                "finished_at")
+_ENQUEUE = DirectStatement(insert(Job).returning(Job.id), _JOB_COLUMNS)
+_CANCEL = DirectStatement(
+    update(Job).where(Job.id == bindparam("job_id"))
+    .values(status="cancelled", updated_at=bindparam("at"), finished_at=bindparam("at")))
+_MOVE = DirectStatement(update(Job).where(Job.id == bindparam("job_id"))
+                        .values(due_at=bindparam("new_due_at"), updated_at=bindparam("at")))
 
 
 def enqueue(session: Session, kind: str, case_id: int, due_at: datetime, *,
@@ -36,11 +41,11 @@ def enqueue(session: Session, kind: str, case_id: int, due_at: datetime, *,
             attempts: int = 0, last_error: str | None = None) -> int:
     """Queue a job; returns its id."""
     now = current_time()
-    job_id = session.connection().execute(_ENQUEUE, {
+    job_id = _ENQUEUE.first_value(session.connection(), {
         "kind": kind, "case_id": case_id, "task_id": task_id, "element_id": element_id,
         "due_at": due_at, "status": "queued", "attempts": attempts, "last_error": last_error,
         "lease_owner": None, "lease_until": None, "created_at": now, "updated_at": now,
-        "finished_at": None}).scalar_one()
+        "finished_at": None})
     _notify(session)
     return int(job_id)
 
@@ -75,12 +80,12 @@ def _sync_timer_job(session: Session, case: Case, next_due: datetime | None) -> 
     queued = connection.execute(_QUEUED_TIMER_JOBS, {"case_id": case.id}).all()
     extra = queued[1:] if next_due is not None else queued
     if extra:
-        connection.execute(_CANCEL, {"job_ids": [job.id for job in extra], "at": now})
+        _CANCEL.execute(connection, [{"job_id": job.id, "at": now} for job in extra])
     if next_due is None:
         return
     if queued:
         if queued[0].due_at != next_due:
-            connection.execute(_MOVE, {"job_id": queued[0].id, "new_due_at": next_due,
+            _MOVE.execute(connection, {"job_id": queued[0].id, "new_due_at": next_due,
                                        "at": now})
     else:
         enqueue(session, "timer", case.id, next_due)

@@ -95,3 +95,13 @@ def test_an_expanding_in_is_refused(probe: Engine) -> None:
         PROBE.c.id.in_(bindparam("ids", expanding=True))))
     with probe.begin() as connection, pytest.raises(ValueError, match="expanding IN"):
         statement.execute(connection, {"ids": [1]})
+
+
+def test_first_value_gives_what_returning_returns(probe: Engine) -> None:
+    rename = DirectStatement(update(PROBE).where(PROBE.c.id == bindparam("key"))
+                             .values(label=bindparam("new_label")).returning(PROBE.c.id + 10))
+    with probe.begin() as connection:
+        _INSERT.execute(connection, _row(1, {}))
+        assert rename.first_value(connection, {"key": 1, "new_label": "renamed"}) == 11
+        assert rename.first_value(connection, {"key": 2, "new_label": "none"}) is None
+    assert [row[1] for row in _rows(probe)] == ["renamed"]
