@@ -141,8 +141,10 @@ class HumanTask(Base):
     form_key: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(64))
     instructions: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    # Not indexed on their own: every query of tasks by status or assignee asks for open
+    # ones, which the partial indexes above serve; a full index would only cost writes.
+    status: Mapped[str] = mapped_column(String(16))
+    assignee: Mapped[str | None] = mapped_column(String(100))
     claimed_at: Mapped[datetime | None]
     priority: Mapped[int] = mapped_column(default=50)
     due_at: Mapped[datetime | None]
@@ -199,7 +201,8 @@ class AuditEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # looked up through the (case_id, seq) unique index: an index of its own only cost writes
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     seq: Mapped[int]
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(100))
