@@ -17,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, exc
+from sqlalchemy import JSON, Connection, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-# bind name, value the statement itself gives it (or _FROM_CALLER), converter (or None)
+from .base import EncodedJson
+
+# bind name, value the statement itself gives it, converted (or _FROM_CALLER), converter
 _Bind = tuple[str, Any, Callable[[Any], Any] | None]
 _FROM_CALLER = object()
 
@@ -44,18 +46,32 @@ class _Compiled:
             if bind.expanding or bind.callable:
                 raise ValueError(f"bind '{name}': an expanding IN or a callable value cannot "
                                  "be run directly")
-            given = _FROM_CALLER if bind.required or bind.value is None else bind.value
-            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            self.binds.append((name, given, processor))
+            impl = bind.type.dialect_impl(dialect)
+            processor: Callable[[Any], Any] | None = impl.bind_processor(dialect)
+            if bind.required or bind.value is None:
+                if processor is not None and dialect.name == "sqlite" and \
+                        isinstance(impl, JSON):
+                    processor = _stored_as_given(processor)
+                self.binds.append((name, _FROM_CALLER, processor))
+            else:  # a value of the statement's own: converted once, here
+                value = processor(bind.value) if processor is not None else bind.value
+                self.binds.append((name, value, None))
 
     def driver_params(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        values = []
-        for name, given, processor in self.binds:
-            value = params[name] if given is _FROM_CALLER else given
-            values.append(processor(value) if processor is not None else value)
+        values = [fixed if fixed is not _FROM_CALLER
+                  else params[name] if processor is None else processor(params[name])
+                  for name, fixed, processor in self.binds]
         if self.positional:
             return values
         return {name: value for (name, _, _), value in zip(self.binds, values, strict=True)}
+
+
+def _stored_as_given(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLite stores JSON as text: text already encoded (EncodedJson) goes in as it is, as the
+    column's own processor would pass it (models.db.encode_json), without its calls."""
+    def process(value: Any) -> Any:
+        return value if value.__class__ is EncodedJson else processor(value)
+    return process
 
 
 class DirectStatement:

@@ -24,9 +24,22 @@ GENESIS = "0" * 64
 
 def format_at(at: datetime) -> str:
     """`at` as the chain writes it: 2026-11-25T09:30:00.000000Z."""
+    last = _LAST_FORMATTED
+    if last[0] is at:  # a step's events share one instant (engine.clock.one_instant)
+        return last[1]
     if at.tzinfo is None:
         raise ValueError("an audit timestamp must carry its time zone")
-    return at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    text = at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    _remember(at, text)
+    return text
+
+
+_LAST_FORMATTED: tuple[datetime | None, str] = (None, "")
+
+
+def _remember(at: datetime, text: str) -> None:
+    global _LAST_FORMATTED
+    _LAST_FORMATTED = (at, text)  # one tuple: a thread reads the old pair or the new one
 
 
 def canonical(*, case_id: int, seq: int, at: str, actor: str, kind: str,
