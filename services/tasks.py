@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, inspect, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import EngineInvariantError, TaskNotReady, form_path
@@ -42,50 +42,21 @@ def get_task(session: Session, task_id: str) -> HumanTask:
 
 
 _TASKS = cast(Table, HumanTask.__table__)
-_CASES = cast(Table, Case.__table__)
-_LOCK_ROWS = (select(*(column.label(f"t_{column.key}") for column in _TASKS.c),
-                     *(column.label(f"c_{column.key}") for column in _CASES.c))
-              .join_from(_TASKS, _CASES, _CASES.c.id == _TASKS.c.case_id)
-              .where(_TASKS.c.id == bindparam("task_id")).with_for_update())
+_LOCK_TASK = (select(HumanTask, Case).join(Case, Case.id == HumanTask.case_id)
+              .where(HumanTask.id == bindparam("task_id")).with_for_update()
+              .execution_options(populate_existing=True))
 
 
 def lock_task(session: Session, task_id: str) -> tuple[HumanTask, Case]:
     """The task and its case, both row-locked and read fresh, in one query.
 
     Every writer of a case takes the case row first, so completions, claims and handlers
-    of the same case queue instead of interleaving. The row is read by statement and the
-    two objects attached to the session as loaded (an ORM query of two entities cost several
-    times the statement); objects the session already holds take the fresh values.
+    of the same case queue instead of interleaving.
     """
-    row = session.connection().execute(_LOCK_ROWS, {"task_id": task_id}).first()
+    row = session.execute(_LOCK_TASK, {"task_id": task_id}).first()
     if row is None:
         raise NotFound(f"there is no task {task_id}")
-    values = row._mapping
-    task = _attached(session, HumanTask, {
-        column.key: values[f"t_{column.key}"] for column in _TASKS.c})
-    case = _attached(session, Case, {
-        column.key: values[f"c_{column.key}"] for column in _CASES.c})
-    return task, case
-
-
-_Loaded = TypeVar("_Loaded", HumanTask, Case)
-
-
-def _attached(session: Session, model: type[_Loaded], values: dict[str, Any]) -> _Loaded:
-    """The session's object for this row with `values` as its committed state: the one it
-    holds (refreshed, as a query with populate_existing would) or a new one, as if loaded."""
-    held = session.identity_map.get(session.identity_key(model, values["id"]))
-    if held is not None:
-        for name, value in values.items():
-            set_committed_value(held, name, value)
-        # as a query with populate_existing leaves it: changes not yet flushed are gone
-        state = inspect(held)
-        state._commit_all(state.dict, session.identity_map)
-        return cast(_Loaded, held)
-    loaded = model(**values)
-    make_transient_to_detached(loaded)
-    session.add(loaded)
-    return loaded
+    return row[0], row[1]
 
 
 def form_schema(session: Session, task: HumanTask) -> dict[str, Any]:
