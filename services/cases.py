@@ -18,7 +18,7 @@ from . import audit, case_store
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .forms import load_schema, validate_form
 from .invoker import make_invoker
-from .processes import definition_for, require_latest
+from .processes import require_latest, version_definition
 from .roles import ALL_ROLES
 
 
@@ -43,7 +43,7 @@ class StartForm:
 def start_form(session: Session, process_id: str) -> StartForm:
     """The newest version's start form, for a page that starts a case."""
     version = require_latest(session, process_id)
-    definition = definition_for(session, version)
+    definition = version_definition(session, version)
     if definition.start_form_key is None:
         raise NotFound(f"the process '{process_id}' has no start form")
     schema = load_schema(definition.files[form_path(definition.start_form_key)])
@@ -58,7 +58,7 @@ def start_case(session: Session, process_id: str, data: Any, actor: str,
     `roles`: the person's roles, checked against the start event's lane (None: not checked).
     """
     version = require_latest(session, process_id)
-    definition = definition_for(session, version)
+    definition = version_definition(session, version)
     role = start_role(definition)
     if roles is not None and role is not None and role not in roles:
         raise PermissionDenied(f"starting a {version.name} case is for the "

@@ -82,11 +82,36 @@ def list_versions(session: Session) -> list[ProcessVersion]:
         .order_by(ProcessVersion.process_id)))
 
 
-def require_latest(session: Session, process_id: str) -> ProcessVersion:
-    version = latest_version(session, process_id)
-    if version is None:
+@dataclass(frozen=True)
+class NewestVersion:
+    """What starting a case needs of a process's newest version: read by one small query,
+    since the parsed definition is normally cached by content hash (the row holds more)."""
+
+    id: int
+    name: str
+    version: int
+    content_hash: str
+
+
+_NEWEST = (select(ProcessVersion.id, ProcessVersion.name, ProcessVersion.version,
+                  ProcessVersion.content_hash)
+           .where(ProcessVersion.process_id == bindparam("process_id"))
+           .order_by(ProcessVersion.version.desc()).limit(1))
+
+
+def require_latest(session: Session, process_id: str) -> NewestVersion:
+    row = session.connection().execute(_NEWEST, {"process_id": process_id}).first()
+    if row is None:
         raise NotFound(f"no process '{process_id}' is deployed; run 'insurflow processes deploy'")
-    return version
+    return NewestVersion(row.id, row.name, row.version, row.content_hash)
+
+
+def version_definition(session: Session, version: NewestVersion) -> ProcessDefinition:
+    """The version's parsed definition: cached by content hash, else parsed from its row."""
+    cached = cached_definition(version.content_hash)
+    if cached is not None:
+        return cached
+    return definition_for(session, session.get_one(ProcessVersion, version.id))
 
 
 def definition_for(session: Session, version: ProcessVersion) -> ProcessDefinition:
