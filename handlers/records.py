@@ -11,9 +11,9 @@ not a crash.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Insert, Row, Select, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, Select, Table, bindparam, insert, select, update
 
 from models import Application, Base, Policy
 from models.direct import DirectStatement
@@ -34,7 +34,7 @@ POLICY_BY_NUMBER = select(
 
 # by model and the columns set
 _UPDATES: dict[tuple[type[Base], tuple[str, ...]], DirectStatement] = {}
-_INSERTS: dict[type[Base], Insert] = {}
+_INSERTS: dict[tuple[type[Base], tuple[str, ...]], DirectStatement] = {}
 
 
 def application_row(connection: Connection, stmt: Select[_Row], number: Any) -> Row[_Row]:
@@ -72,9 +72,31 @@ def update_record(connection: Connection, model: type[Base], row_id: int,
 
 
 def insert_record(connection: Connection, model: type[Base], **values: Any) -> int:
-    """Insert a row of `model` (column defaults apply) and return its id."""
-    stmt = _INSERTS.get(model)
+    """Insert a row of `model` (the columns' Python-side defaults apply, as in SQLAlchemy's
+    own INSERT) and return its id, by a statement run on the driver's cursor."""
+    table = cast(Table, model.__table__)
+    row = {**_defaults(table, values), **values}
+    columns = tuple(row)
+    stmt = _INSERTS.get((model, columns))
     if stmt is None:
-        stmt = _INSERTS[model] = insert(model).returning(
-            model.__table__.c.id)  # type: ignore[attr-defined]
-    return int(connection.execute(stmt, values).scalar_one())
+        stmt = _INSERTS[(model, columns)] = DirectStatement(
+            insert(table).returning(table.c.id), columns)
+    return int(stmt.first_value(connection, row))
+
+
+def _defaults(table: Table, given: dict[str, Any]) -> dict[str, Any]:
+    """The Python-side default of each column `given` leaves out (server defaults and
+    autoincrement ids are the database's)."""
+    defaults = {}
+    for column in table.columns:
+        default = column.default
+        if column.key in given or default is None:
+            continue
+        if getattr(default, "is_scalar", False):
+            defaults[column.key] = default.arg  # type: ignore[attr-defined]
+        elif getattr(default, "is_callable", False):
+            defaults[column.key] = default.arg(None)  # type: ignore[attr-defined]
+        else:  # a SQL expression or sequence: only SQLAlchemy's own INSERT renders those
+            raise ValueError(f"{table.name}.{column.key}: insert_record cannot apply a "
+                             f"{type(default).__name__} default")
+    return defaults
