@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 
 from models.db import database_url, make_engine, make_session_factory
-from services import runtime_cache
+from services import heap, runtime_cache
 
 SESSION_LIFETIME = timedelta(hours=8)
 
@@ -40,6 +40,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_web(app)
     register_commands(app)
+    if not app.testing:  # a test run makes many apps: their objects must stay collectable
+        heap.freeze_startup_heap()
     return app
 
 

@@ -12,8 +12,9 @@
    shares (`..._by_round` lists them all). One process runs every step, so each
    step finds the runtime the step before kept (services.runtime_cache); `sqlite_cold_...`
    restores every step from the database, as when consecutive steps of a case land on
-   different web processes. `kept_runtime_kib`: the memory one kept runtime holds
-   (INSURFLOW_RUNTIME_CACHE_SIZE of them per process).
+   different web processes. After the warm-up the process freezes its heap, as the app
+   and the worker do once started (services/heap.py). `kept_runtime_kib`: the memory one
+   kept runtime holds (INSURFLOW_RUNTIME_CACHE_SIZE of them per process).
 2. Completing one task in a case with 1,000 earlier steps against one in a fresh case.
 
 Usage: python bench/bench_core.py [--cases N] [--rounds N] [--history N] [--postgres URL|none]
@@ -49,6 +50,7 @@ from bench.support import (  # noqa: E402
     recorded_service_results,
     task_loop_timings,
 )
+from services.heap import freeze_startup_heap  # noqa: E402
 from services.runtime_cache import CACHE, capacity_setting  # noqa: E402
 
 _CONTROL = re.compile(r"(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b")
@@ -82,6 +84,7 @@ def statements_per_case(uow: Uow, number: int) -> tuple[int, int]:
 def persisted_rate(url: str, cases: int) -> tuple[float, dict[str, Any]]:
     uow = fresh_database(url)
     new_business_case(uow, 0)  # warm caches (parse, compile) outside the timing
+    freeze_startup_heap()  # as the app and the worker do once started (services/heap.py)
     started = time.perf_counter()
     for number in range(1, cases + 1):
         new_business_case(uow, number)
@@ -99,6 +102,7 @@ def interleaved_rates(url: str, cases: int, rounds: int
     results = recorded_service_results(uow)
     memory_ceiling(results, 5)
     bare_ceiling(results, 5)
+    freeze_startup_heap()  # as the app and the worker do once started (services/heap.py)
     batch, number = max(cases // rounds, 1), 0
     persisted, memory, bare = [], [], []
     for _ in range(rounds):

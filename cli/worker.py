@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from services import heap
 from services.job_status import jobs_status
 from services.worker import Worker, WorkerOptions, postgres_waiter
 
@@ -42,6 +43,7 @@ def worker_command(worker_id: str | None, once: bool, max_jobs: int | None, leas
     worker = Worker(current_app.extensions["insurflow.sessions"], options, waiter)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())
+    heap.freeze_startup_heap()
     click.echo(f"worker {options.worker_id} started", err=True)
     done = worker.run()
     click.echo(f"worker {options.worker_id} stopped after {done} job(s)", err=True)
