@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnExpressionArgument, Connection, Row, Select, bindparam, select
+from sqlalchemy import ColumnExpressionArgument, Connection, Select, bindparam, select
 
 from models import Claim, Customer, Policy
 
 from .numbers import next_number
 from .payments import PaymentLinks, add_payment, check_paid_on, find_payment, payment_result
-from .records import insert_record, update_record
+from .records import Record, first_row, insert_record, update_record
 from .registry import HandlerContext, HandlerError, handler
 from .values import one_of, required, required_text, to_bool, to_date, to_money, to_text
 
@@ -82,11 +82,11 @@ POLICY_FOR_CLAIM = (
 )
 
 
-def claim_row(connection: Connection, stmt: Select[_Row], number: Any, *,
-              open_only: bool = True) -> Row[_Row]:
+def claim_row(connection: Connection, stmt: Select[Any], number: Any, *,
+              open_only: bool = True) -> Record:
     """Run a claim query (`:number`; it reads claim_number and status); closed claims cannot
     be worked on any more."""
-    claim = connection.execute(stmt, {"number": to_text(number)}).one_or_none()
+    claim = first_row(connection, stmt, {"number": to_text(number)})
     if claim is None:
         raise HandlerError(f"Claim {to_text(number)} does not exist.")
     if open_only and claim.status in CLOSED_STATUSES:
@@ -94,19 +94,19 @@ def claim_row(connection: Connection, stmt: Select[_Row], number: Any, *,
     return claim
 
 
-def get_claim(connection: Connection, number: Any, *, open_only: bool = True) -> Row[Any]:
+def get_claim(connection: Connection, number: Any, *, open_only: bool = True) -> Record:
     """A claim's id, number and status, by number."""
     return claim_row(connection, CLAIM_BY_NUMBER, number, open_only=open_only)
 
 
-def _retried_claim(ctx: HandlerContext) -> Row[Any] | None:
+def _retried_claim(ctx: HandlerContext) -> Record | None:
     """On a retry the case already carries the claim number: do not register twice."""
     if not ctx.business_key:
         return None
-    return ctx.connection.execute(CLAIM_SUMMARY, {"number": ctx.business_key}).one_or_none()
+    return first_row(ctx.connection, CLAIM_SUMMARY, {"number": ctx.business_key})
 
 
-def _claim_summary(claim: Row[Any]) -> dict[str, Any]:
+def _claim_summary(claim: Record) -> dict[str, Any]:
     return {
         "claim_number": claim.claim_number,
         "policy_number": claim.policy_number,
@@ -125,7 +125,7 @@ def register_claim(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any
     if retried is not None:
         return _claim_summary(retried)
     policy_number = required_text(params, "policy_number")
-    policy = ctx.connection.execute(POLICY_FOR_CLAIM, {"number": policy_number}).one_or_none()
+    policy = first_row(ctx.connection, POLICY_FOR_CLAIM, {"number": policy_number})
     loss_date = to_date(required(params, "loss_date"), "loss_date")
     cause = one_of(required(params, "cause"), CAUSES, "cause")
     description = required_text(params, "description")
@@ -157,7 +157,7 @@ def register_claim(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _coverage_gap(claim: Row[Any], today: date) -> str | None:
+def _coverage_gap(claim: Record, today: date) -> str | None:
     """The first reason the policy does not cover this loss, or None when it does (`claim` is
     a row of CLAIM_WITH_POLICY)."""
     if claim.covering_policy is None:

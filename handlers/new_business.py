@@ -12,14 +12,16 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, bindparam, select
 
 from models import Application, Customer, Payment, Policy, Product
 
 from .numbers import next_number
 from .records import (
     APPLICATION_BY_NUMBER,
+    Record,
     application_row,
+    first_row,
     get_application,
     get_policy,
     insert_record,
@@ -155,11 +157,11 @@ class ApplicationData:
 
 
 def _check_sold(connection: Connection, code: str) -> None:
-    if connection.execute(PRODUCT_BY_CODE, {"code": code}).first() is None:
+    if first_row(connection, PRODUCT_BY_CODE, {"code": code}) is None:
         raise HandlerError(f"The product {code} is not sold.")
 
 
-def _sold(application: Row[Any]) -> Row[Any]:
+def _sold(application: Record) -> Record:
     """The application row read with its product (outer join): no product means not sold."""
     if application.sold_code is None:
         raise HandlerError(f"The product {application.product_code} is not sold.")
@@ -178,8 +180,7 @@ def _upsert_customer(ctx: HandlerContext, data: ApplicationData) -> Registered:
         "email": data.email or None,
         "address": data.address or None,
     }
-    found = ctx.connection.execute(CUSTOMER_BY_ID_NUMBER, {"id_number": data.id_number})
-    customer = found.one_or_none()
+    customer = first_row(ctx.connection, CUSTOMER_BY_ID_NUMBER, {"id_number": data.id_number})
     if customer is None:
         number = next_number(ctx.connection, "CUS")
         customer_id = insert_record(ctx.connection, Customer, customer_number=number,
@@ -218,12 +219,11 @@ def _registration_result(application_number: str, customer: Registered) -> dict[
     }
 
 
-def _retried_application(ctx: HandlerContext) -> Row[Any] | None:
+def _retried_application(ctx: HandlerContext) -> Record | None:
     """On a retry the case already carries the application number: update, do not duplicate."""
     if not ctx.business_key:
         return None
-    found = ctx.connection.execute(APPLICATION_BY_NUMBER, {"number": ctx.business_key})
-    return found.one_or_none()
+    return first_row(ctx.connection, APPLICATION_BY_NUMBER, {"number": ctx.business_key})
 
 
 @handler("new_business.register_application", orm=False)
@@ -268,7 +268,7 @@ def update_application(ctx: HandlerContext, params: dict[str, Any]) -> dict[str,
     return _registration_result(application.application_number, customer)
 
 
-def _contact_reasons(file: Row[Any]) -> list[str]:
+def _contact_reasons(file: Record) -> list[str]:
     """The customer must be reachable and the contact data must look real."""
     reasons = []
     if not file.phone and not file.email:
@@ -293,7 +293,7 @@ def _age_reasons(born: date, age: int, today: date) -> list[str]:
     return []
 
 
-def _cover_reasons(file: Row[Any]) -> list[str]:
+def _cover_reasons(file: Record) -> list[str]:
     """The sum insured must be a positive amount within the product's limit."""
     if file.sum_insured <= 0:
         return ["The sum insured must be greater than zero."]
@@ -305,7 +305,7 @@ def _cover_reasons(file: Row[Any]) -> list[str]:
     return []
 
 
-def _declaration_reasons(file: Row[Any]) -> list[str]:
+def _declaration_reasons(file: Record) -> list[str]:
     """Consent is mandatory, and a declared health condition must be described."""
     reasons = []
     if not file.consent:
@@ -388,8 +388,8 @@ def decline_application(ctx: HandlerContext, params: dict[str, Any]) -> dict[str
     Params: application_number, reason.
     """
     application = get_application(ctx.connection, required(params, "application_number"))
-    has_policy = ctx.connection.execute(POLICY_ID_OF_APPLICATION,
-                                        {"application_id": application.id}).first()
+    has_policy = first_row(ctx.connection, POLICY_ID_OF_APPLICATION,
+                           {"application_id": application.id})
     if has_policy:
         raise HandlerError(f"Application {application.application_number} already has a policy.")
     reason = required_text(params, "reason")
@@ -408,7 +408,7 @@ def annual_premium(sum_insured: Decimal, rate_per_thousand: Decimal, loading: De
     return premium.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _new_policy(ctx: HandlerContext, application: Row[Any]) -> dict[str, Any]:
+def _new_policy(ctx: HandlerContext, application: Record) -> dict[str, Any]:
     """The policy's columns for an accepted application, cover starting today."""
     loading = application.loading_percent or Decimal(0)
     return {

@@ -11,12 +11,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from models import Application, Payment
 
 from .numbers import next_number
-from .records import get_application, update_record
+from .records import Record, first_row, get_application, update_record
 from .registry import HandlerContext, HandlerError, handler
 from .values import one_of, required, to_date, to_money, to_text
 
@@ -38,9 +38,9 @@ class PaymentLinks:
     claim_id: int | None = None
 
 
-def find_payment(connection: Connection, idempotency_key: str) -> Row[Any] | None:
+def find_payment(connection: Connection, idempotency_key: str) -> Record | None:
     """The payment an earlier attempt of the same task already recorded, if any."""
-    return connection.execute(PAYMENT_BY_KEY, {"key": idempotency_key}).one_or_none()
+    return first_row(connection, PAYMENT_BY_KEY, {"key": idempotency_key})
 
 
 def check_paid_on(paid_on: date, today: date) -> date:
@@ -58,7 +58,7 @@ def add_payment(
     paid_on: date,
     reference: str,
     links: PaymentLinks,
-) -> Row[Any]:
+) -> Record:
     """Insert a payment keyed by the task's idempotency key (callers check first); returns
     the fields `payment_result` reports."""
     return ctx.connection.execute(_ADD_PAYMENT, {
@@ -75,7 +75,7 @@ def add_payment(
     }).one()
 
 
-def payment_result(payment: Row[Any]) -> dict[str, Any]:
+def payment_result(payment: Record) -> dict[str, Any]:
     """What a payment step stores in the case data."""
     return {
         "payment_number": payment.payment_number,

@@ -11,17 +11,20 @@ not a crash.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
+import weakref
+from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Select, Table, bindparam, insert, select, update
 
 from models import Application, Base, Policy
-from models.direct import DirectStatement
+from models.direct import DirectRow, DirectStatement
 
 from .registry import HandlerError
 from .values import to_text
 
-_Row = TypeVar("_Row", bound=tuple[Any, ...])
+# A row a handler reads: SQLAlchemy's own, or one read on the driver's cursor (first_row);
+# both give values by column name.
+Record = Row[Any] | DirectRow
 
 APPLICATION_BY_NUMBER = select(
     Application.id, Application.application_number, Application.status,
@@ -35,24 +38,36 @@ POLICY_BY_NUMBER = select(
 # by model and the columns set
 _UPDATES: dict[tuple[type[Base], tuple[str, ...]], DirectStatement] = {}
 _INSERTS: dict[tuple[type[Base], tuple[str, ...]], DirectStatement] = {}
+# a query's direct form, for as long as the query exists
+_DIRECT: weakref.WeakKeyDictionary[Select[Any], DirectStatement] = weakref.WeakKeyDictionary()
 
 
-def application_row(connection: Connection, stmt: Select[_Row], number: Any) -> Row[_Row]:
+def first_row(connection: Connection, stmt: Select[Any],
+              params: dict[str, Any]) -> DirectRow | None:
+    """The first row of a query built once (module level), run on the driver's cursor as a
+    models.direct statement; values and column names as SQLAlchemy's own `Row` gives them."""
+    direct = _DIRECT.get(stmt)
+    if direct is None:
+        direct = _DIRECT[stmt] = DirectStatement(stmt)
+    return direct.first(connection, params)
+
+
+def application_row(connection: Connection, stmt: Select[Any], number: Any) -> DirectRow:
     """Run a query keyed by application number (`:number`)."""
-    row = connection.execute(stmt, {"number": to_text(number)}).one_or_none()
+    row = first_row(connection, stmt, {"number": to_text(number)})
     if row is None:
         raise HandlerError(f"Application {to_text(number)} does not exist.")
     return row
 
 
-def get_application(connection: Connection, number: Any) -> Row[Any]:
+def get_application(connection: Connection, number: Any) -> DirectRow:
     """An application's id, number, status and customer id, by number."""
     return application_row(connection, APPLICATION_BY_NUMBER, number)
 
 
-def get_policy(connection: Connection, number: Any) -> Row[Any]:
+def get_policy(connection: Connection, number: Any) -> DirectRow:
     """A policy's id, number, customer, status, cover period, sum insured and delivery date."""
-    policy = connection.execute(POLICY_BY_NUMBER, {"number": to_text(number)}).one_or_none()
+    policy = first_row(connection, POLICY_BY_NUMBER, {"number": to_text(number)})
     if policy is None:
         raise HandlerError(f"Policy {to_text(number)} does not exist.")
     return policy

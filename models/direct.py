@@ -74,6 +74,46 @@ def _stored_as_given(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return process
 
 
+class DirectRow(tuple[Any, ...]):
+    """A row a DirectStatement read: by position, or by column name as an attribute."""
+
+    __slots__ = ()
+    _names: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[self._names[name]]
+        except KeyError:
+            raise AttributeError(f"the row has no column '{name}'") from None
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        """Column name -> value, as SQLAlchemy's `Row._mapping`."""
+        return {name: self[index] for name, index in self._names.items()}
+
+
+class _Reader:
+    """Rows of one SELECT as one driver describes them: each value through its column
+    type's result processor (SQLite's date text to `date`, NUMERIC to `Decimal`...)."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect,
+                 description: Sequence[Any]) -> None:
+        columns = list(getattr(statement, "selected_columns", ()))
+        if len(columns) != len(description):
+            raise ValueError("only a SELECT's rows can be read directly")
+        self.processors = [column.type.dialect_impl(dialect).result_processor(
+            dialect, described[1]) for column, described in zip(columns, description,
+                                                                 strict=True)]
+        names = {described[0]: index for index, described in enumerate(description)}
+        self.row_class = type("Row", (DirectRow,), {"__slots__": (), "_names": names})
+
+    def row(self, values: Sequence[Any]) -> DirectRow:
+        converted = [value if processor is None else processor(value)
+                     for processor, value in zip(self.processors, values, strict=True)]
+        row: DirectRow = self.row_class(converted)
+        return row
+
+
 class DirectStatement:
     """A Core statement (no expanding IN) run on the driver's cursor.
 
@@ -86,6 +126,7 @@ class DirectStatement:
         self.statement = statement
         self.column_keys = list(column_keys) if column_keys is not None else None
         self._by_dialect: dict[str, _Compiled] = {}
+        self._readers: dict[tuple[str, tuple[Any, ...]], _Reader] = {}
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
         compiled = self._by_dialect.get(dialect.name)
@@ -99,6 +140,25 @@ class DirectStatement:
         """Run it once (a mapping) or once per row (a list, as one executemany); returns the
         driver's row count."""
         return int(self._run(connection, params, lambda cursor: cursor.rowcount))
+
+    def first(self, connection: Connection, params: Mapping[str, Any]) -> DirectRow | None:
+        """Run a SELECT once; its first row (None if none), each value converted by its
+        column's type as SQLAlchemy's own result would."""
+        dialect = connection.dialect
+
+        def first_row(cursor: Any) -> DirectRow | None:
+            values = cursor.fetchone()
+            if values is None:
+                return None
+            key = (dialect.name, tuple(described[1] for described in cursor.description))
+            reader = self._readers.get(key)
+            if reader is None:
+                reader = self._readers[key] = _Reader(self.statement, dialect,
+                                                      cursor.description)
+            return reader.row(values)
+
+        found: DirectRow | None = self._run(connection, params, first_row)
+        return found
 
     def first_value(self, connection: Connection, params: Mapping[str, Any]) -> Any:
         """Run it once; the first column of the first row it returns (None if no row), as

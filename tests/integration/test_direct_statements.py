@@ -105,3 +105,20 @@ def test_first_value_gives_what_returning_returns(probe: Engine) -> None:
         assert rename.first_value(connection, {"key": 1, "new_label": "renamed"}) == 11
         assert rename.first_value(connection, {"key": 2, "new_label": "none"}) is None
     assert [row[1] for row in _rows(probe)] == ["renamed"]
+
+
+def test_first_reads_a_row_as_sqlalchemy_does(probe: Engine) -> None:
+    doc = {"amount": "12.50", "nested": [1, None]}
+    by_label = DirectStatement(select(PROBE.c.label, PROBE.c.at, PROBE.c.doc, PROBE.c.id)
+                               .where(PROBE.c.id == bindparam("key")))
+    with probe.begin() as connection:
+        _INSERT.execute(connection, [_row(1, doc), _row(2, None)])
+        for key in (1, 2):
+            row = by_label.first(connection, {"key": key})
+            expected = connection.execute(by_label.statement, {"key": key}).one()
+            assert row is not None and tuple(row) == tuple(expected)
+            assert (row.label, row.at, row.doc, row.id) == tuple(expected)
+            assert row.at.tzinfo is not None
+        assert by_label.first(connection, {"key": 3}) is None
+        with pytest.raises(AttributeError, match="no column 'missing'"):
+            row.missing  # noqa: B018
