@@ -144,21 +144,26 @@ class DirectStatement:
     def first(self, connection: Connection, params: Mapping[str, Any]) -> DirectRow | None:
         """Run a SELECT once; its first row (None if none), each value converted by its
         column's type as SQLAlchemy's own result would."""
+        rows: list[DirectRow] = self._run(connection, params,
+                                          lambda cursor: self._read(connection, cursor, 1))
+        return rows[0] if rows else None
+
+    def all(self, connection: Connection, params: Mapping[str, Any]) -> list[DirectRow]:
+        """Run a SELECT once; all its rows, converted as `first` converts them."""
+        rows: list[DirectRow] = self._run(connection, params,
+                                          lambda cursor: self._read(connection, cursor, None))
+        return rows
+
+    def _read(self, connection: Connection, cursor: Any, limit: int | None) -> list[DirectRow]:
+        values = cursor.fetchmany(limit) if limit is not None else cursor.fetchall()
+        if not values:
+            return []
         dialect = connection.dialect
-
-        def first_row(cursor: Any) -> DirectRow | None:
-            values = cursor.fetchone()
-            if values is None:
-                return None
-            key = (dialect.name, tuple(described[1] for described in cursor.description))
-            reader = self._readers.get(key)
-            if reader is None:
-                reader = self._readers[key] = _Reader(self.statement, dialect,
-                                                      cursor.description)
-            return reader.row(values)
-
-        found: DirectRow | None = self._run(connection, params, first_row)
-        return found
+        key = (dialect.name, tuple(described[1] for described in cursor.description))
+        reader = self._readers.get(key)
+        if reader is None:
+            reader = self._readers[key] = _Reader(self.statement, dialect, cursor.description)
+        return [reader.row(row) for row in values]
 
     def first_value(self, connection: Connection, params: Mapping[str, Any]) -> Any:
         """Run it once; the first column of the first row it returns (None if no row), as

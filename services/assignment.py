@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import current_time
 from models import Case, HumanTask, User
+from models.direct import DirectStatement
 
 from . import audit
 from .errors import Conflict, InvalidInput, PermissionDenied
@@ -97,17 +98,17 @@ class NextTask:
     element_id: str
 
 
-# Read on every task completion and case start (where to go next): columns only, built once.
-_OPEN_TASKS_OF_CASE = (select(HumanTask.id, HumanTask.element_id, HumanTask.role,
-                              HumanTask.assignee)
-                       .where(HumanTask.case_id == bindparam("case_id"),
-                              HumanTask.status == "open")
-                       .order_by(HumanTask.created_at))
+# Read on every task completion and case start (where to go next): columns only, built once
+# and run on the driver's cursor.
+_OPEN_TASKS_OF_CASE = DirectStatement(
+    select(HumanTask.id, HumanTask.element_id, HumanTask.role, HumanTask.assignee)
+    .where(HumanTask.case_id == bindparam("case_id"), HumanTask.status == "open")
+    .order_by(HumanTask.created_at))
 
 
 def next_task_for(session: Session, case_id: int, actor: Actor) -> NextTask | None:
     """The case's next open task this person can pick up: theirs, or unclaimed in their roles."""
-    for task in session.connection().execute(_OPEN_TASKS_OF_CASE, {"case_id": case_id}):
+    for task in _OPEN_TASKS_OF_CASE.all(session.connection(), {"case_id": case_id}):
         if task.assignee == actor.username or (task.assignee is None
                                                and actor.can_work(task.role)):
             return NextTask(task.id, task.element_id)

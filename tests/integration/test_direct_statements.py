@@ -122,3 +122,14 @@ def test_first_reads_a_row_as_sqlalchemy_does(probe: Engine) -> None:
         assert by_label.first(connection, {"key": 3}) is None
         with pytest.raises(AttributeError, match="no column 'missing'"):
             row.missing  # noqa: B018
+
+
+def test_all_reads_every_row_in_order(probe: Engine) -> None:
+    newest_first = DirectStatement(select(PROBE.c.id, PROBE.c.label)
+                                   .where(PROBE.c.id >= bindparam("low"))
+                                   .order_by(PROBE.c.id.desc()))
+    with probe.begin() as connection:
+        _INSERT.execute(connection, [_row(n, {}) for n in (1, 2, 3)])
+        rows = newest_first.all(connection, {"low": 2})
+        assert [(row.id, row.label) for row in rows] == [(3, "row 3"), (2, "row 2")]
+        assert newest_first.all(connection, {"low": 9}) == []
