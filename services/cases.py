@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from engine import SERIALIZER_VERSION, CaseRuntime, EngineInvariantError, form_path, start_role
 from engine.clock import current_time, one_instant
 from models import AuditEvent, Case, HumanTask, Incident, ProcessVersion
+from models.direct import DirectStatement
 from models.engine import GENESIS_HASH
 
 from . import audit, case_store
@@ -74,12 +75,17 @@ def start_case(session: Session, process_id: str, data: Any, actor: str,
 
 
 _CASES = cast(Table, Case.__table__)
-_INSERT_CASE = insert(_CASES).returning(_CASES.c.id)
+_CASE_COLUMNS = ("process_version_id", "process_id", "business_key", "customer_name", "status",
+                 "version_id", "workflow_state", "serializer_version", "last_event_seq",
+                 "head_hash", "started_by", "created_at", "updated_at", "completed_at",
+                 "next_due_at")
+_INSERT_CASE = DirectStatement(insert(_CASES).returning(_CASES.c.id), _CASE_COLUMNS)
 
 
 def _insert_case(session: Session, version_id: int, process_id: str, actor: str) -> Case:
-    """The new case row, by statement (an ORM flush costs more than the insert itself); the
-    object is attached as if loaded, so later steps treat it like any case read back."""
+    """The new case row, by a statement on the driver's cursor (an ORM flush costs more than
+    the insert itself); the object is attached as if loaded, so later steps treat it like any
+    case read back."""
     now = current_time()
     values: dict[str, Any] = {
         "process_version_id": version_id, "process_id": process_id, "business_key": None,
@@ -87,7 +93,7 @@ def _insert_case(session: Session, version_id: int, process_id: str, actor: str)
         "serializer_version": SERIALIZER_VERSION, "last_event_seq": 0,
         "head_hash": GENESIS_HASH, "started_by": actor, "created_at": now, "updated_at": now,
         "completed_at": None, "next_due_at": None}
-    case_id = session.connection().execute(_INSERT_CASE, values).scalar_one()
+    case_id = int(_INSERT_CASE.first_value(session.connection(), values))
     case = Case(id=case_id, **values)
     make_transient_to_detached(case)
     session.add(case)

@@ -22,9 +22,9 @@ ACTIVE = ("queued", "running")
 _ACTIVE_SERVICE_JOBS = select(Job.task_id).where(
     Job.case_id == bindparam("case_id"), Job.kind == "service", Job.status.in_(ACTIVE))
 # A step schedules and moves its case's jobs with these (built once, run on the connection).
-_QUEUED_TIMER_JOBS = select(Job.id, Job.due_at).where(
+_QUEUED_TIMER_JOBS = DirectStatement(select(Job.id, Job.due_at).where(
     Job.case_id == bindparam("case_id"), Job.kind == "timer", Job.status == "queued",
-).order_by(Job.id)
+).order_by(Job.id))
 _JOB_COLUMNS = ("kind", "case_id", "task_id", "element_id", "due_at", "status", "attempts",
                 "last_error", "lease_owner", "lease_until", "created_at", "updated_at",
                 "finished_at")
@@ -77,7 +77,7 @@ def sync_case_jobs(session: Session, case: Case, next_due: datetime | None,
 
 def _sync_timer_job(session: Session, case: Case, next_due: datetime | None) -> None:
     connection, now = session.connection(), current_time()
-    queued = connection.execute(_QUEUED_TIMER_JOBS, {"case_id": case.id}).all()
+    queued = _QUEUED_TIMER_JOBS.all(connection, {"case_id": case.id})
     extra = queued[1:] if next_due is not None else queued
     if extra:
         _CANCEL.execute(connection, [{"job_id": job.id, "at": now} for job in extra])
