@@ -17,7 +17,7 @@ from models.engine import GENESIS_HASH
 
 from . import audit, case_store
 from .errors import InvalidInput, NotFound, PermissionDenied
-from .forms import load_schema, validate_form
+from .forms import load_schema, validate_form_text
 from .invoker import make_invoker
 from .processes import require_latest, version_definition
 from .roles import ALL_ROLES
@@ -108,7 +108,7 @@ def _validated_start_data(files: dict[str, str], form_key: str | None,
         if not isinstance(data, dict):
             raise InvalidInput("the start data must be a JSON object")
         return dict(data)
-    return validate_form(load_schema(files[form_path(form_key)]), data)
+    return validate_form_text(files[form_path(form_key)], data)
 
 
 def _run_and_save(session: Session, loaded: case_store.LoadedCase,

@@ -14,6 +14,7 @@ from jsonschema.exceptions import ValidationError
 from engine.clock import current_time
 
 from .errors import InvalidInput
+from .form_check import FormCheck, check_for
 
 MONEY_PATTERN = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
 FORMATS = FormatChecker()
@@ -68,12 +69,34 @@ def _money_text(value: int | float | Decimal) -> str:
         return str(value)
 
 
-def validate_form(schema: dict[str, Any], data: Any) -> dict[str, Any]:
-    """Validated and typed data, or InvalidInput naming every bad field."""
+def validate_form_text(text: str, data: Any) -> dict[str, Any]:
+    """`validate_form` for a form file's text, with its quick check built once per text."""
+    check = check_for(text, FORMATS)
+    return validate_form(check.schema, data, check)
+
+
+def validate_form(schema: dict[str, Any], data: Any,
+                  check: FormCheck | None = None) -> dict[str, Any]:
+    """Validated and typed data, or InvalidInput naming every bad field.
+
+    `check`: the schema's quick check (services.form_check); data it passes is valid, and
+    anything else gets the full validation, which writes the messages."""
     if not isinstance(data, dict):
         raise InvalidInput("the form data must be a JSON object")
     kinds = _field_kinds(schema)
     prepared = _pre_coerce(data, kinds)
+    if check is None or not check.passes(prepared):
+        _raise_field_errors(schema, prepared)
+    typed = _typed(prepared, kinds)
+    late = _dates_after_today(schema, typed)
+    if late:
+        raise InvalidInput("some fields need attention", late)
+    # Absent optional fields exist as None, so conditions and parameters can read them.
+    return {name: typed.get(name) for name in schema.get("properties", {})} | typed
+
+
+def _raise_field_errors(schema: dict[str, Any], prepared: dict[str, Any]) -> None:
+    """InvalidInput with every field's errors, if the schema finds any."""
     validator = Draft202012Validator(schema, format_checker=FORMATS)
     errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(prepared):
@@ -85,12 +108,6 @@ def validate_form(schema: dict[str, Any], data: Any) -> dict[str, Any]:
                 messages.append(message)
     if errors:
         raise InvalidInput("some fields need attention", errors)
-    typed = _typed(prepared, kinds)
-    late = _dates_after_today(schema, typed)
-    if late:
-        raise InvalidInput("some fields need attention", late)
-    # Absent optional fields exist as None, so conditions and parameters can read them.
-    return {name: typed.get(name) for name in schema.get("properties", {})} | typed
 
 
 def _typed(data: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from . import audit, case_store
 from .cases import get_case
 from .drafts import discard_drafts
 from .errors import Conflict, NotFound, PermissionDenied
-from .forms import load_schema, validate_form
+from .forms import load_schema, validate_form_text
 from .roles import ALL_ROLES
 
 
@@ -61,9 +61,13 @@ def lock_task(session: Session, task_id: str) -> tuple[HumanTask, Case]:
 
 def form_schema(session: Session, task: HumanTask) -> dict[str, Any]:
     """The form as deployed with the case's own process version."""
+    return load_schema(form_text(session, task))
+
+
+def form_text(session: Session, task: HumanTask) -> str:
+    """The form file's text as deployed with the case's own process version."""
     case = get_case(session, task.case_id)
-    definition = case_store.definition_of(session, case)
-    return load_schema(definition.files[form_path(task.form_key)])
+    return case_store.definition_of(session, case).files[form_path(task.form_key)]
 
 
 _COMPLETE = DirectStatement(update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
@@ -99,7 +103,7 @@ def complete_task(session: Session, task_id: str, data: Any, actor: str,
         raise Conflict(f"the task '{task.title}' is already {task.status}")
     if task.assignee and task.assignee != actor:
         raise Conflict(f"the task '{task.title}' is claimed by {task.assignee}")
-    typed = validate_form(form_schema(session, task), data)
+    typed = validate_form_text(form_text(session, task), data)
     loaded = case_store.load(session, case)
     _mark_completed(session, task, actor)
     loaded.task_done(task.id)
