@@ -138,8 +138,8 @@ def kept_runtime_kib(url: str, cases: int = 100) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=5,
+    parser.add_argument("--cases", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=10,
                         help="alternating SQLite / in-memory rounds the cases are split into")
     parser.add_argument("--history", type=int, default=1000)
     parser.add_argument("--postgres", default=PG_DEFAULT, help="URL, or 'none' to skip")
