@@ -85,7 +85,6 @@ class CaseRuntime:
         self._invoker = invoker
         self._events: list[EngineEvent] = []
         self._pending_decision: dict[str, Any] | None = None
-        self._row_memo: state.RowMemo = {}  # rows of the last save, reused where still exact
         workflow.script_engine = InsurflowScriptEngine(self._call_service)
 
     @classmethod
@@ -260,7 +259,7 @@ class CaseRuntime:
         return dict(last.data) if last is not None else dict(self.workflow.data)
 
     def save(self) -> state.SavedState:
-        return state.dump(_SERIALIZER, self.workflow, self._row_memo)
+        return state.dump(_SERIALIZER, self.workflow)
 
     # -- internals -------------------------------------------------------------------------
 

@@ -72,28 +72,8 @@ def _without_parent_delta(task: Task, content: dict[str, Any]) -> dict[str, Any]
     return content
 
 
-# A predicted task with no data and no internal data: its row is fully determined by these
-_PREDICTED = frozenset({TaskState.MAYBE, TaskState.LIKELY, TaskState.FUTURE})
-# task id -> (what its row is determined by, the row): rows of the last dump
-RowMemo = dict[UUID, tuple[tuple[Any, ...], TaskRow]]
-
-
-def _fingerprint(task: Task) -> tuple[Any, ...] | None:
-    """What a predicted task's row is made of besides its id and spec, or None when the row
-    depends on more (data, internal data): then it is encoded afresh."""
-    if task._state not in _PREDICTED or task.data or task.internal_data or task._parent is None:
-        return None
-    return (task._parent, tuple(task._children), task.last_state_change, task._state,
-            task.triggered)
-
-
-def _task_rows(serializer: BpmnWorkflowSerializer, wf: Workflow, key: str,
-               memo: RowMemo, kept: RowMemo) -> list[TaskRow]:
-    """Rows parent first, the order a restore walks them in (see `_tree_order`).
-
-    A predicted task without data whose row the last dump made (`memo`) from the same
-    fingerprint reuses that row instead of encoding and hashing it again (most rows of a
-    step are such tasks); the rows made now that can be reused go to `kept`."""
+def _task_rows(serializer: BpmnWorkflowSerializer, wf: Workflow, key: str) -> list[TaskRow]:
+    """Rows parent first, the order a restore walks them in (see `_tree_order`)."""
     registry = serializer.registry
     fast = _fast_registry(registry)
     rows: list[TaskRow] = []
@@ -103,22 +83,13 @@ def _task_rows(serializer: BpmnWorkflowSerializer, wf: Workflow, key: str,
     while stack:
         task, text, walker, walker_text = stack.pop()
         texts: list[str | None]
-        fingerprint = _fingerprint(task) if fast and task.__class__ is Task else None
-        known = memo.get(task.id) if fingerprint is not None else None
-        if known is not None and known[0] == fingerprint and known[1].workflow_key == key:
-            row = known[1]
-            task_id, texts = row.task_id, row.content["children"]
+        if fast and task.__class__ is Task:
+            content = _task_content(registry, task, text, walker, walker_text)
+            task_id, texts = content["id"], content["children"]
         else:
-            if fast and task.__class__ is Task:
-                content = _task_content(registry, task, text, walker, walker_text)
-                task_id, texts = content["id"], content["children"]
-            else:
-                content = _registry_task_content(registry, task)
-                task_id, texts = str(task.id), [None] * len(task._children)
-            row = _row(key, task_id, _without_parent_delta(task, content))
-        if fingerprint is not None:
-            kept[task.id] = (fingerprint, row)
-        rows.append(row)
+            content = _registry_task_content(registry, task)
+            task_id, texts = str(task.id), [None] * len(task._children)
+        rows.append(_row(key, task_id, _without_parent_delta(task, content)))
         ids = task._children
         for index in range(len(ids) - 1, -1, -1):
             child = wf.tasks[ids[index]]
@@ -218,25 +189,17 @@ def _workflow_attrs(serializer: BpmnWorkflowSerializer, wf: Workflow) -> dict[st
     }
 
 
-def dump(serializer: BpmnWorkflowSerializer, wf: BpmnWorkflow,
-         memo: RowMemo | None = None) -> SavedState:
-    """The workflow as a state document and task rows. `memo`: the caller's rows of its last
-    dump of this workflow, reused where still exact; replaced by this dump's."""
-    previous: RowMemo = memo if memo is not None else {}
-    kept: RowMemo = {}
+def dump(serializer: BpmnWorkflowSerializer, wf: BpmnWorkflow) -> SavedState:
     state = _workflow_attrs(serializer, wf)
     state["bpmn_events"] = serializer.registry.convert(wf.bpmn_events)
     state["subprocesses"] = {}
-    rows = _task_rows(serializer, wf, TOP, previous, kept)
+    rows = _task_rows(serializer, wf, TOP)
     for task_id, sub in wf.subprocesses.items():
         attrs = _workflow_attrs(serializer, sub)
         attrs["spec"] = sub.spec.name
         attrs["parent_task_id"] = str(sub.parent_task_id)
         state["subprocesses"][str(task_id)] = attrs
-        rows += _task_rows(serializer, sub, str(task_id), previous, kept)
-    if memo is not None:
-        memo.clear()
-        memo.update(kept)
+        rows += _task_rows(serializer, sub, str(task_id))
     return SavedState(state, rows)
 
 

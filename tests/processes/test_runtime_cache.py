@@ -13,11 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from engine import CaseRuntime, state
-from engine.runtime import _SERIALIZER
-from models import Case, CaseTaskState
+from engine import CaseRuntime
+from models import Case
 from services import case_store, tasks
 from services.errors import BadSetting
 from services.runtime_cache import CACHE, CAPACITY, SIZE_SETTING, capacity_setting
@@ -163,24 +161,3 @@ def test_the_cache_size_setting_sets_how_many_are_kept(monkeypatch) -> None:
     assert capacity_setting() == CAPACITY
     with pytest.raises(ValueError, match="cannot be negative"):
         CACHE.resize(-1)
-
-
-def test_stored_rows_are_what_a_fresh_dump_of_the_kept_runtime_writes(insurer) -> None:
-    """Each step writes rows partly reused from the step before (engine.state's memo): what is
-    stored must be, row for row, what encoding the kept runtime from nothing gives."""
-    case_id = flows.start(insurer, "new_business", applicant())
-    checked = 0
-    for element_id, data in [*STEPS, (None, None)]:
-        with insurer() as work:
-            case = work.session.get_one(Case, case_id)
-            stored = {row.task_id: row.digest for row in work.session.execute(
-                select(CaseTaskState.task_id, CaseTaskState.digest)
-                .where(CaseTaskState.case_id == case_id))}
-            kept = CACHE.peek(case)
-            if kept is not None:
-                fresh = state.dump(_SERIALIZER, kept.runtime.workflow)
-                assert stored == {row.task_id: row.digest for row in fresh.tasks}
-                checked += 1
-        if element_id is not None:
-            flows.complete(insurer, case_id, element_id, data)
-    assert checked == len(STEPS)  # every state but the completed one (not kept)

@@ -252,18 +252,3 @@ def test_a_task_without_data_does_not_follow_its_parents_data(
         assert row.content["delta"] == {} and row.content["data"] == {}
         assert row.digest == before[row.task_id].digest
         assert restored.get_task_from_id(task.id).data == {}
-
-
-def test_rows_reused_from_the_last_dump_are_what_encoding_gives(
-        definition: ProcessDefinition) -> None:
-    """A dump with the runtime's memo of its last rows writes exactly what a dump from
-    nothing does, at every wait state, and does reuse rows."""
-    memo: state.RowMemo = {}
-    reused = 0
-    for runtime in _wait_states(definition):
-        before = {task_id: row for task_id, (_, row) in memo.items()}
-        with_memo = state.dump(_SERIALIZER, runtime.workflow, memo)
-        assert _text(with_memo) == _text(state.dump(_SERIALIZER, runtime.workflow))
-        reused += sum(1 for row in with_memo.tasks
-                      if any(row is old for old in before.values()))
-    assert reused, "no row was reused"
