@@ -6,47 +6,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, MetaData, create_engine, insert, select, text
+from sqlalchemy import Engine, MetaData, insert, select
 
 from models import Case
-from models.db import make_engine, make_session_factory
+from models.db import make_session_factory
 from services import audit_verify
-from tests.conftest import PG_ADMIN_URL, PG_TEST_DB, ROOT
 from tests.support import audit as forge
+from tests.support import databases
 from tests.support.audit import EVENTS
 
 COPIES = 250  # more cases than the migration hashes in one batch
 OLD_TABLES = ("process_version", "cases", "audit_event")
 
 
-def _migrate(engine: Engine, revision: str) -> None:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["configure_logger"] = False
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-
-def _empty_postgres(database: str) -> str:
-    admin = create_engine(make_engine(PG_ADMIN_URL).url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'drop database if exists "{database}"'))
-        conn.execute(text(f'create database "{database}"'))
-    admin.dispose()
-    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{database}"
-
-
 @pytest.fixture
 def old_engine(db_engine: Engine, tmp_path: Path) -> Iterator[Engine]:
     """A second, empty database of the same kind, at the schema before the hash chain."""
-    if db_engine.dialect.name == "postgresql":
-        url = _empty_postgres(PG_TEST_DB + "_before_chain")
-    else:
-        url = f"sqlite:///{tmp_path / 'before_chain.db'}"
-    engine = make_engine(url)
-    _migrate(engine, "0005")
+    engine = databases.second_database(db_engine, tmp_path, "before_chain", "0005")
     yield engine
     engine.dispose()
 
@@ -77,7 +53,7 @@ def test_upgrade_hashes_old_histories_into_chains_that_verify(
     case_ids = [forge.accepted_case(uow), forge.accepted_case(uow, "Chen Wei")]
     _copy_the_old_way(db_engine, old_engine)
 
-    _migrate(old_engine, "head")
+    databases.upgrade(old_engine, "head")
 
     with make_session_factory(old_engine)() as session:
         checks = list(audit_verify.verify_all(session))

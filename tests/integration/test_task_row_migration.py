@@ -6,40 +6,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, text
 
 from engine.state import _tree_order
 from handlers import ensure_products
-from models.db import make_engine, make_session_factory
+from models.db import make_session_factory
 from services.unit_of_work import UnitOfWork
-from tests.conftest import PG_TEST_DB, ROOT
-from tests.integration.test_audit_migration import _empty_postgres
-from tests.support import flows
+from tests.support import databases, flows
 from tests.support.applicants import applicant
-
-
-def _config(connection: Any) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["configure_logger"] = False
-    config.attributes["connection"] = connection
-    return config
 
 
 @pytest.fixture
 def own_engine(db_engine: Engine, tmp_path: Path) -> Iterator[Engine]:
     """A second, empty database of the same kind, migrated to head."""
-    if db_engine.dialect.name == "postgresql":
-        url = _empty_postgres(PG_TEST_DB + "_task_rows")
-    else:
-        url = f"sqlite:///{tmp_path / 'task_rows.db'}"
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        command.upgrade(_config(connection), "head")
+    engine = databases.second_database(db_engine, tmp_path, "task_rows", "head")
     yield engine
     engine.dispose()
 
@@ -57,8 +39,7 @@ def test_downgrade_numbers_rows_in_tree_order_and_upgrade_runs_on(own_engine: En
     case_ids = [flows.start(uow, "new_business", applicant()) for _ in range(2)]
     flows.complete(uow, case_ids[1], "record_first_premium",
                    {"method": "online", "amount": "450.00", "paid_on": "2026-11-25"})
-    with own_engine.begin() as connection:
-        command.downgrade(_config(connection), "0007")
+    databases.downgrade(own_engine, "0007")
     with own_engine.connect() as connection:
         for case_id in case_ids:
             state = connection.execute(text("SELECT workflow_state FROM cases WHERE id = :id"),
@@ -72,8 +53,7 @@ def test_downgrade_numbers_rows_in_tree_order_and_upgrade_runs_on(own_engine: En
             assert [row.position for row in rows] == list(range(len(rows)))
             assert len(rows) > 3
             assert contents == _tree_order(list(reversed(contents)), state["root"])
-    with own_engine.begin() as connection:
-        command.upgrade(_config(connection), "head")
+    databases.upgrade(own_engine, "head")
     flows.complete(uow, case_ids[0], "record_first_premium",
                    {"method": "online", "amount": "450.00", "paid_on": "2026-11-25"})
     assert flows.show(uow, case_ids[0]).case.status == "active"
