@@ -48,8 +48,12 @@ def canonical(*, case_id: int, seq: int, at: str, actor: str, kind: str,
     document = {"actor": actor, "at": at, "case_id": case_id, "element_id": element_id,
                 "kind": kind, "payload": _whole_numbers_as_int(payload),
                 "prev_hash": prev_hash, "seq": seq}
-    return json.dumps(document, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=True).encode("ascii")
+    return _CANONICAL.encode(document).encode("ascii")
+
+
+# json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True), with the
+# encoder built once instead of per event
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
 def event_hash(*, case_id: int, seq: int, at: str, actor: str, kind: str,
