@@ -50,7 +50,9 @@ LAYERS = ("sqlite", "sqlalchemy", "handlers", "state_rows", "services", "engine"
 # SQLAlchemy's calls into the driver: a sample there is time in SQLite itself
 _DRIVER_CALLS = frozenset({"do_execute", "do_executemany", "do_commit", "do_rollback"})
 # our own calls into the driver's cursor (file, function)
-_OWN_DRIVER_CALLS = frozenset({(f"{ROOT}/models/direct.py", "execute"),
+_OWN_DRIVER_CALLS = frozenset({(f"{ROOT}/models/direct.py", "_run"),
+                               (f"{ROOT}/models/direct.py", "_read"),
+                               (f"{ROOT}/models/direct.py", "_first_value"),
                                (f"{ROOT}/models/db.py", "_run_on_cursor")})
 _INTERVAL_S = 0.0005  # asked for; the kernel's timer tick may make it coarser
 # Innermost match wins: library code (json, jsonschema, hashlib) and the shared helpers in
