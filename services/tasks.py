@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, inspect, select, update
+from sqlalchemy.orm import Session, class_mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import EngineInvariantError, TaskNotReady, form_path
@@ -42,21 +42,50 @@ def get_task(session: Session, task_id: str) -> HumanTask:
 
 
 _TASKS = cast(Table, HumanTask.__table__)
-_LOCK_TASK = (select(HumanTask, Case).join(Case, Case.id == HumanTask.case_id)
-              .where(HumanTask.id == bindparam("task_id")).with_for_update()
-              .execution_options(populate_existing=True))
+_CASES = cast(Table, Case.__table__)
+_LOCK_ROWS = DirectStatement(
+    select(*_TASKS.c, *_CASES.c).join_from(_TASKS, _CASES, _CASES.c.id == _TASKS.c.case_id)
+    .where(_TASKS.c.id == bindparam("task_id")).with_for_update())
+_TASK_KEYS = [column.key for column in _TASKS.c]
+_CASE_KEYS = [column.key for column in _CASES.c]
 
 
 def lock_task(session: Session, task_id: str) -> tuple[HumanTask, Case]:
     """The task and its case, both row-locked and read fresh, in one query.
 
     Every writer of a case takes the case row first, so completions, claims and handlers
-    of the same case queue instead of interleaving.
+    of the same case queue instead of interleaving. The row is read as a models.direct
+    statement and put into the session as the two loaded objects, as an ORM query with
+    populate_existing would (objects the session holds take the fresh values).
     """
-    row = session.execute(_LOCK_TASK, {"task_id": task_id}).first()
+    row = _LOCK_ROWS.first(session.connection(), {"task_id": task_id})
     if row is None:
         raise NotFound(f"there is no task {task_id}")
-    return row[0], row[1]
+    split = len(_TASK_KEYS)
+    task = _as_loaded(session, HumanTask, dict(zip(_TASK_KEYS, row[:split], strict=True)))
+    case = _as_loaded(session, Case, dict(zip(_CASE_KEYS, row[split:], strict=True)))
+    return task, case
+
+
+_Loaded = TypeVar("_Loaded", HumanTask, Case)
+
+
+def _as_loaded(session: Session, model: type[_Loaded], values: dict[str, Any]) -> _Loaded:
+    """The session's object for this row, holding `values` as loaded: the one it already
+    holds, refreshed, or a new one filled as the ORM's loading fills it (no constructor, no
+    change history)."""
+    held = session.identity_map.get(session.identity_key(model, values["id"]))
+    if held is not None:
+        for name, value in values.items():
+            set_committed_value(held, name, value)
+        state = inspect(held)  # as populate_existing leaves it: unflushed changes are gone
+        state._commit_all(state.dict, session.identity_map)
+        return cast(_Loaded, held)
+    loaded: _Loaded = class_mapper(model).class_manager.new_instance()
+    loaded.__dict__.update(values)
+    make_transient_to_detached(loaded)
+    session.add(loaded)
+    return loaded
 
 
 def form_schema(session: Session, task: HumanTask) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, Case, CaseTaskState, HumanTask
 from models.db import InsurflowSQLiteDialect, make_engine
-from services import cases
+from services import cases, tasks
 from tests.support import flows
 
 STEP_TABLES = (Case, CaseTaskState, HumanTask, AuditEvent)
@@ -54,3 +54,23 @@ def test_sqlite_transactions_are_begun_by_the_dialect(database_url: str) -> None
             assert not driver.in_transaction
     finally:
         engine.dispose()
+
+
+def test_locking_a_task_reads_it_fresh_into_the_objects_the_session_holds(uow) -> None:  # type: ignore[no-untyped-def]
+    """lock_task reads the row by statement: a task and case the session already loaded are
+    the objects it returns, with the stored values (as a query with populate_existing)."""
+    flows.deploy(uow, flows.FIXTURES)
+    case_id = flows.start(uow, "service_flow", {"amount": "10", "on": "2026-03-01"})
+    with uow() as work:
+        held = work.session.scalars(select(HumanTask).where(HumanTask.case_id == case_id)).one()
+        held_case = work.session.get_one(Case, case_id)
+        with work.session.no_autoflush:
+            held.assignee, held_case.status = "someone", "incident"
+            task, case = tasks.lock_task(work.session, held.id)
+        assert (task, case) == (held, held_case)
+        assert (task.assignee, case.status, task.status) == (None, "active", "open")
+        assert not work.session.dirty
+    with uow() as work:  # a session that holds nothing gets new, loaded objects
+        task, case = tasks.lock_task(work.session, held.id)
+        assert case.id == case_id and task.case_id == case_id and task.created_at.tzinfo
+        assert task in work.session and not work.session.dirty and not work.session.new
