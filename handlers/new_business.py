@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from models import Application, Customer, Payment, Policy, Product
+from models.direct import DirectStatement
 
 from .numbers import next_number
 from .records import (
@@ -84,7 +85,7 @@ APPLICATION_FOR_ISSUE = (
     .where(Application.application_number == bindparam("number"))
 )
 # Premiums paid for an application before its policy existed move to the policy.
-LINK_PAYMENTS = (
+LINK_PAYMENTS = DirectStatement(
     Payment.__table__.update()  # type: ignore[attr-defined]
     .where(Payment.application_id == bindparam("paid_for"), Payment.policy_id.is_(None))
     .values(policy_id=bindparam("new_policy_id"))
@@ -455,7 +456,7 @@ def issue_policy(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
         )
     policy = _new_policy(ctx, _sold(application))
     policy_id = insert_record(ctx.connection, Policy, **policy)
-    ctx.connection.execute(LINK_PAYMENTS, {"paid_for": application.id,
+    LINK_PAYMENTS.execute(ctx.connection, {"paid_for": application.id,
                                            "new_policy_id": policy_id})
     update_record(ctx.connection, Application, application.id, status="issued")
     ctx.add_correlation_key(policy["policy_number"])

@@ -98,9 +98,11 @@ class _Reader:
 
     def __init__(self, statement: ClauseElement, dialect: Dialect,
                  description: Sequence[Any]) -> None:
-        columns = list(getattr(statement, "selected_columns", ()))
+        # a SELECT's columns, or those an INSERT/UPDATE ... RETURNING gives back
+        columns = list(getattr(statement, "selected_columns", None)
+                       or getattr(statement, "exported_columns", None) or ())
         if len(columns) != len(description):
-            raise ValueError("only a SELECT's rows can be read directly")
+            raise ValueError("only a SELECT's or a RETURNING clause's rows can be read")
         self.processors = [column.type.dialect_impl(dialect).result_processor(
             dialect, described[1]) for column, described in zip(columns, description,
                                                                  strict=True)]

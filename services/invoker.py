@@ -14,6 +14,7 @@ from handlers import REGISTRY
 from handlers.registry import HandlerContext, HandlerError
 from models import Application, Case, CaseKey, Claim, Customer, Payment, Policy, Product
 from models.db import run_fixed_sql
+from models.direct import DirectStatement
 
 from . import audit
 from .unit_of_work import expire_loaded
@@ -42,15 +43,15 @@ def make_invoker(session: Session, case: Case):  # type: ignore[no-untyped-def]
     return invoke
 
 
-_KEY_OWNER = select(CaseKey.case_id).where(CaseKey.key == bindparam("key"))
-_ADD_KEY = insert(CaseKey)
+_KEY_OWNER = DirectStatement(select(CaseKey.case_id).where(CaseKey.key == bindparam("key")))
+_ADD_KEY = DirectStatement(insert(CaseKey), ("key", "case_id"))
 
 
 def _link_key(session: Session, case_id: int, key: str) -> None:
     """Let messages find the case by `key` too (a key already linked stays with its case)."""
     connection = session.connection()
-    if connection.execute(_KEY_OWNER, {"key": key}).first() is None:
-        connection.execute(_ADD_KEY, {"key": key, "case_id": case_id})
+    if _KEY_OWNER.first(connection, {"key": key}) is None:
+        _ADD_KEY.execute(connection, {"key": key, "case_id": case_id})
 
 
 def case_changes(ctx: HandlerContext) -> dict[str, Any]:
