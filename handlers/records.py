@@ -3,10 +3,10 @@ connection.
 
 Several handlers run in every step of a case, each in its own savepoint. Loading ORM objects,
 tracking their changes and flushing them inside each savepoint cost more than the handlers'
-own work, so handlers read rows (`Row`, read by column name) and write with statements built
-once; SQLAlchemy reuses their compiled form. The caller's transaction still holds it all: a
-handler never commits. A number that matches nothing is a business failure the case reports,
-not a crash.
+own work, so handlers read rows (a `Record`, read by column name) and write with statements
+built once and run on the driver's cursor (models.direct). The caller's transaction still
+holds it all: a handler never commits. A number that matches nothing is a business failure
+the case reports, not a crash.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from __future__ import annotations
 import weakref
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Select, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, Select, Table, bindparam, insert, select
 
 from models import Application, Base, Policy
-from models.direct import DirectRow, DirectStatement
+from models.direct import DirectRow, DirectStatement, update_by_id
 
 from .registry import HandlerError
 from .values import to_text
@@ -35,8 +35,7 @@ POLICY_BY_NUMBER = select(
     Policy.expiry_date, Policy.sum_insured, Policy.delivered_on,
 ).where(Policy.policy_number == bindparam("number"))
 
-# by model and the columns set
-_UPDATES: dict[tuple[type[Base], tuple[str, ...]], DirectStatement] = {}
+# by model and the columns given
 _INSERTS: dict[tuple[type[Base], tuple[str, ...]], DirectStatement] = {}
 # a query's direct form, for as long as the query exists
 _DIRECT: weakref.WeakKeyDictionary[Select[Any], DirectStatement] = weakref.WeakKeyDictionary()
@@ -77,13 +76,8 @@ def update_record(connection: Connection, model: type[Base], row_id: int,
                   **values: Any) -> None:
     """Set `values` on the row of `model` with that id (the SET clause follows the names),
     by a statement run on the driver's cursor (models.direct)."""
-    columns = tuple(values)
-    stmt = _UPDATES.get((model, columns))
-    if stmt is None:
-        key = model.__table__.c.id  # type: ignore[attr-defined]
-        stmt = _UPDATES[(model, columns)] = DirectStatement(
-            update(model).where(key == bindparam("row_id")), columns)
-    stmt.execute(connection, {"row_id": row_id, **values})
+    update_by_id(cast(Table, model.__table__), tuple(values)).execute(
+        connection, {"row_id": row_id, **values})
 
 
 def insert_record(connection: Connection, model: type[Base], **values: Any) -> int:

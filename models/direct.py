@@ -1,23 +1,25 @@
-"""Fixed write statements of the step's hot path, run on the driver's cursor.
+"""The fixed statements of a step's hot path, run on the driver's cursor.
 
 SQLAlchemy still builds and compiles each statement from the models' tables (for the
-dialect in use, casts and all) and converts every value with the column type's own bind
-processor. What is skipped is its per-call execution machinery (execution context, events,
-result objects), which costs several times what SQLite takes to run one of these
-statements; a step sends about twenty of them. Used for writes whose values the caller
-gives in full (no Python-side column defaults are applied) and whose only answer is a row
-count, or one value a RETURNING clause gives back as the driver reads it (an id, a counter:
-no result type conversion is applied). They run inside the session's transaction and are
-not echoed by SQLAlchemy's logging; a driver error is raised as SQLAlchemy's own (e.g.
-`OperationalError`), as from `execute`.
+dialect in use, casts and all), converts every value with the column type's own bind
+processor and every value read with its result processor. What is skipped is its per-call
+execution machinery (execution context, events, result objects), which costs several times
+what SQLite takes to run one of these statements; a step sends dozens of them.
+
+A statement answers with a row count (`execute`), rows read by column name (`first`,
+`all`), or one value as the driver gives it (`first_value`: an id, a counter). Writes take
+their values from the caller in full: no Python-side column defaults are applied. They run
+inside the session's transaction and are not echoed by SQLAlchemy's logging; a driver error
+is raised as SQLAlchemy's own (e.g. `OperationalError`), as from `execute`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Connection, exc
+from sqlalchemy import JSON, Connection, Table, bindparam, exc, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -199,3 +201,15 @@ class DirectStatement:
 def _first_value(cursor: Any) -> Any:
     row = cursor.fetchone()
     return row[0] if row is not None else None
+
+
+def every_column(table: Table, *leaving_out: str) -> tuple[str, ...]:
+    """The table's column keys in table order, less `leaving_out` (an autoincrement id): the
+    columns of an INSERT that gives every value."""
+    return tuple(column.key for column in table.c if column.key not in leaving_out)
+
+
+@cache
+def update_by_id(table: Table, columns: tuple[str, ...]) -> DirectStatement:
+    """UPDATE <table> SET <columns> WHERE id = :row_id, built once per table and columns."""
+    return DirectStatement(update(table).where(table.c.id == bindparam("row_id")), columns)

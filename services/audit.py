@@ -20,15 +20,15 @@ from sqlalchemy.orm import Session, SessionTransaction
 from engine import values
 from engine.clock import current_time
 from models import AuditEvent, Case
-from models.direct import DirectStatement
+from models.direct import DirectStatement, every_column
 
 from .audit_chain import GENESIS, event_hash, format_at
 
 SYSTEM = "system"
 _PENDING = "insurflow.audit.pending"
 _HEADS = "insurflow.audit.heads"
-_INSERT = DirectStatement(insert(cast(Table, AuditEvent.__table__)), (
-    "case_id", "seq", "at", "actor", "kind", "element_id", "payload", "prev_hash", "hash"))
+_EVENTS = cast(Table, AuditEvent.__table__)
+_INSERT = DirectStatement(insert(_EVENTS), every_column(_EVENTS, "id"))
 
 
 def record(session: Session, case: Case, kind: str, actor: str,

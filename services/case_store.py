@@ -21,7 +21,7 @@ from engine.clock import current_time
 from engine.state import TaskRow
 from models import Case, CaseTaskState, HumanTask, Incident, ProcessVersion
 from models.base import EncodedJson
-from models.direct import DirectStatement
+from models.direct import DirectStatement, every_column, update_by_id
 
 from . import audit, jobs, runtime_cache
 from .errors import Conflict
@@ -34,7 +34,7 @@ from .unit_of_work import CHANGED_MEANWHILE, expire_loaded
 NOT_RETRIED = frozenset({"HandlerError", "MissingHandler", "BadResult", "ConfigError"})
 
 
-# Built once: SQLAlchemy then reuses their compiled form (building one costs more than running it).
+# Built once (building one costs more than running it); models.direct compiles each once.
 _STATE = cast(Table, CaseTaskState.__table__)
 # in no order: the engine puts them back in tree order
 _STATE_ROWS = (select(_STATE.c.task_id, _STATE.c.workflow_key, _STATE.c.digest,
@@ -52,16 +52,10 @@ _CLAIM_CASE = DirectStatement(
     update(_CASES).where(_CASES.c.id == bindparam("case_id"),
                          _CASES.c.version_id == bindparam("expected_version"))
     .values(version_id=bindparam("next_version")))
-# by the set of columns a step changed (a few of them)
-_UPDATE_CASE: dict[tuple[str, ...], DirectStatement] = {}
 _TASKS = cast(Table, HumanTask.__table__)
 _OPEN_TASK_IDS = select(_TASKS.c.id).where(_TASKS.c.case_id == bindparam("case_id"),
                                            _TASKS.c.status == "open")
-_TASK_COLUMNS = ("id", "case_id", "process_id", "business_key", "customer_name",
-                 "customer_search", "element_id", "title", "form_key", "role", "instructions",
-                 "status", "assignee", "claimed_at", "priority", "created_at", "due_at",
-                 "completed_at", "completed_by")
-_INSERT_TASK = DirectStatement(insert(_TASKS), _TASK_COLUMNS)
+_INSERT_TASK = DirectStatement(insert(_TASKS), every_column(_TASKS))
 # `status = 'open'`: a task some other writer closed meanwhile keeps its own ending
 _CANCEL_TASK = DirectStatement(
     update(_TASKS).where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.status == "open")
@@ -288,12 +282,8 @@ def _write_case(session: Session, case: Case) -> None:
     changed = {key: getattr(case, key) for key, before in state.committed_state.items()
                if getattr(case, key) != before}
     if changed:
-        columns = tuple(sorted(changed))
-        statement = _UPDATE_CASE.get(columns)
-        if statement is None:
-            statement = _UPDATE_CASE[columns] = DirectStatement(
-                update(_CASES).where(_CASES.c.id == bindparam("key_case")), columns)
-        statement.execute(session.connection(), {"key_case": case.id, **changed})
+        update_by_id(_CASES, tuple(sorted(changed))).execute(
+            session.connection(), {"row_id": case.id, **changed})
     # Every change is written: take the object's values as committed and clear its
     # "modified" mark, as a flush would (else the commit still runs a whole, empty flush for
     # it). SQLAlchemy has no public call for this.

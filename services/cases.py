@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from engine import SERIALIZER_VERSION, CaseRuntime, EngineInvariantError, form_path, start_role
 from engine.clock import current_time, one_instant
 from models import AuditEvent, Case, HumanTask, Incident, ProcessVersion
-from models.direct import DirectStatement
+from models.direct import DirectStatement, every_column
 from models.engine import GENESIS_HASH
 
 from . import audit, case_store
@@ -21,6 +21,7 @@ from .forms import load_schema, validate_form_text
 from .invoker import make_invoker
 from .processes import require_latest, version_definition
 from .roles import ALL_ROLES
+from .unit_of_work import as_loaded
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,8 @@ def start_case(session: Session, process_id: str, data: Any, actor: str,
 
 
 _CASES = cast(Table, Case.__table__)
-_CASE_COLUMNS = ("process_version_id", "process_id", "business_key", "customer_name", "status",
-                 "version_id", "workflow_state", "serializer_version", "last_event_seq",
-                 "head_hash", "started_by", "created_at", "updated_at", "completed_at",
-                 "next_due_at")
-_INSERT_CASE = DirectStatement(insert(_CASES).returning(_CASES.c.id), _CASE_COLUMNS)
+_INSERT_CASE = DirectStatement(insert(_CASES).returning(_CASES.c.id),
+                               every_column(_CASES, "id"))
 
 
 def _insert_case(session: Session, version_id: int, process_id: str, actor: str) -> Case:
@@ -94,10 +92,7 @@ def _insert_case(session: Session, version_id: int, process_id: str, actor: str)
         "head_hash": GENESIS_HASH, "started_by": actor, "created_at": now, "updated_at": now,
         "completed_at": None, "next_due_at": None}
     case_id = int(_INSERT_CASE.first_value(session.connection(), values))
-    case = Case(id=case_id, **values)
-    make_transient_to_detached(case)
-    session.add(case)
-    return case
+    return as_loaded(session, Case, {"id": case_id, **values})
 
 
 def _validated_start_data(files: dict[str, str], form_key: str | None,

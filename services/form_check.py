@@ -89,11 +89,7 @@ def _mentions(value: Any, keywords: tuple[str, ...]) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _check_for_text(text: str, format_checker: FormatChecker) -> FormCheck:
-    return FormCheck(json.loads(text), format_checker)
-
-
 def check_for(text: str, format_checker: FormatChecker) -> FormCheck:
     """The check of a form file's text, built once per text (files of a deployed version
     never change)."""
-    return _check_for_text(text, format_checker)
+    return FormCheck(json.loads(text), format_checker)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from engine.clock import current_time
 from models import Case, Job
-from models.direct import DirectStatement
+from models.direct import DirectStatement, every_column
 
 NOTIFY_CHANNEL = "insurflow_jobs"
 ACTIVE = ("queued", "running")
@@ -25,10 +26,8 @@ _ACTIVE_SERVICE_JOBS = select(Job.task_id).where(
 _QUEUED_TIMER_JOBS = DirectStatement(select(Job.id, Job.due_at).where(
     Job.case_id == bindparam("case_id"), Job.kind == "timer", Job.status == "queued",
 ).order_by(Job.id))
-_JOB_COLUMNS = ("kind", "case_id", "task_id", "element_id", "due_at", "status", "attempts",
-                "last_error", "lease_owner", "lease_until", "created_at", "updated_at",
-                "finished_at")
-_ENQUEUE = DirectStatement(insert(Job).returning(Job.id), _JOB_COLUMNS)
+_ENQUEUE = DirectStatement(insert(Job).returning(Job.id),
+                           every_column(cast(Table, Job.__table__), "id"))
 _CANCEL = DirectStatement(
     update(Job).where(Job.id == bindparam("job_id"))
     .values(status="cancelled", updated_at=bindparam("at"), finished_at=bindparam("at")))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, inspect, select, update
-from sqlalchemy.orm import Session, class_mapper, make_transient_to_detached
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import EngineInvariantError, TaskNotReady, form_path
@@ -20,6 +20,7 @@ from .drafts import discard_drafts
 from .errors import Conflict, NotFound, PermissionDenied
 from .forms import load_schema, validate_form_text
 from .roles import ALL_ROLES
+from .unit_of_work import as_loaded
 
 
 def list_open_tasks(session: Session, role: str | None = None,
@@ -62,30 +63,9 @@ def lock_task(session: Session, task_id: str) -> tuple[HumanTask, Case]:
     if row is None:
         raise NotFound(f"there is no task {task_id}")
     split = len(_TASK_KEYS)
-    task = _as_loaded(session, HumanTask, dict(zip(_TASK_KEYS, row[:split], strict=True)))
-    case = _as_loaded(session, Case, dict(zip(_CASE_KEYS, row[split:], strict=True)))
+    task = as_loaded(session, HumanTask, dict(zip(_TASK_KEYS, row[:split], strict=True)))
+    case = as_loaded(session, Case, dict(zip(_CASE_KEYS, row[split:], strict=True)))
     return task, case
-
-
-_Loaded = TypeVar("_Loaded", HumanTask, Case)
-
-
-def _as_loaded(session: Session, model: type[_Loaded], values: dict[str, Any]) -> _Loaded:
-    """The session's object for this row, holding `values` as loaded: the one it already
-    holds, refreshed, or a new one filled as the ORM's loading fills it (no constructor, no
-    change history)."""
-    held = session.identity_map.get(session.identity_key(model, values["id"]))
-    if held is not None:
-        for name, value in values.items():
-            set_committed_value(held, name, value)
-        state = inspect(held)  # as populate_existing leaves it: unflushed changes are gone
-        state._commit_all(state.dict, session.identity_map)
-        return cast(_Loaded, held)
-    loaded: _Loaded = class_mapper(model).class_manager.new_instance()
-    loaded.__dict__.update(values)
-    make_transient_to_detached(loaded)
-    session.add(loaded)
-    return loaded
 
 
 def form_schema(session: Session, task: HumanTask) -> dict[str, Any]:

@@ -4,14 +4,40 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any, TypeVar, cast
 
+from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, class_mapper, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import Conflict
 
 CHANGED_MEANWHILE = "someone else changed this case at the same time; reload and try again"
+
+
+_Loaded = TypeVar("_Loaded")
+
+
+def as_loaded(session: Session, model: type[_Loaded], values: dict[str, Any]) -> _Loaded:
+    """The session's object for the row `values` hold (every column, "id" included), as if
+    the ORM had just loaded it: the object the session already holds, refreshed (as a query
+    with populate_existing would: unflushed changes are gone), or a new one filled the way
+    the ORM's loading fills it (no constructor, no change history), for a row read or
+    written by statement."""
+    held = session.identity_map.get(session.identity_key(model, values["id"]))
+    if held is not None:
+        for name, value in values.items():
+            set_committed_value(held, name, value)
+        state = inspect(held)
+        state._commit_all(state.dict, session.identity_map)
+        return cast(_Loaded, held)
+    loaded: _Loaded = class_mapper(model).class_manager.new_instance()
+    loaded.__dict__.update(values)
+    make_transient_to_detached(loaded)
+    session.add(loaded)
+    return loaded
 
 
 def expire_loaded(session: Session, written: Callable[[object], bool]) -> None:
