@@ -109,6 +109,9 @@ def set_roles(session: Session, username: str, roles: Iterable[str]) -> User:
     if problems := _role_problems(roles):
         raise InvalidInput("the roles were not changed", {"roles": problems})
     user = get_user(session, username)
+    if user.kind != STAFF:
+        raise Conflict(f"{user.username} is an integration account: it holds no roles, only "
+                       "the message names of its API tokens")
     user.roles = _ordered_roles(roles)
     return user
 

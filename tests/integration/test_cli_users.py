@@ -138,9 +138,13 @@ def test_tokens_refuse_bad_input(app: Flask) -> None:
     assert bad_name.exit_code == 1 and "account:" in bad_name.output
     missing = _run(app, "tokens", "revoke", "999")
     assert missing.exit_code == 1 and "no token 999" in missing.output
+    assert json.loads(_run(app, "tokens", "list", "--json").output) == []
+    assert _run(app, "tokens", "create", "bank", "--messages",
+                "premium_payment_received").exit_code == 0
     reset = _run(app, "users", "reset-password", "bank", "--password-stdin",
                  stdin="battery staple\n")
-    assert reset.exit_code == 1  # bank was never made: no user called bank
-    assert json.loads(_run(app, "tokens", "list", "--json").output) == []
-    for result in (staff, unknown, bad_name, missing, reset):
+    assert reset.exit_code == 1 and "bank is an integration account" in reset.output
+    roles = _run(app, "users", "set-roles", "bank", "clerk")
+    assert roles.exit_code == 1 and "holds no roles" in roles.output
+    for result in (staff, unknown, bad_name, missing, reset, roles):
         assert "Traceback" not in result.output

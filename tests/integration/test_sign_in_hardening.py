@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import create_app
 from cli.demo import demo_password
 from engine.clock import set_clock
-from models import ApiToken, SignInFailure
+from models import ApiToken, SignInFailure, WebSession, utcnow
 from services import tokens
 from services.sign_in import ACCOUNT_LIMIT, ADDRESS_LIMIT, WINDOW
 from services.unit_of_work import UnitOfWork
@@ -174,3 +174,13 @@ def test_a_copied_cookie_stops_working_after_sign_out(app: Flask) -> None:
     after = thief.get("/")
     assert after.status_code == 302 and after.headers["Location"].startswith("/login")
     assert thief.get("/api/v1/tasks").status_code == 401
+
+
+def test_a_session_row_past_its_lifetime_signs_out(app: Flask) -> None:
+    client = app.test_client()
+    assert _login(client, "clerk1", demo_password("clerk1")).status_code == 302
+    with _work(app) as work:
+        work.session.execute(update(WebSession).values(
+            created_at=utcnow() - app.permanent_session_lifetime - timedelta(seconds=1)))
+        work.commit()
+    assert client.get("/").status_code == 302
