@@ -1,4 +1,5 @@
-"""People who sign in: add them, change their roles, switch them off, check a password.
+"""People who sign in: add them, change their roles and passwords, switch them off and on,
+check a password, end their browser sessions.
 
 No Flask here: the web edge and the CLI both call these, and the caller owns the transaction.
 """
