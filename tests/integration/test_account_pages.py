@@ -10,10 +10,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from cli.demo import demo_password
+from cli.demo import DEMO_USERS, demo_password
 from services import users
 from services.unit_of_work import UnitOfWork
-from tests.support.auth import csrf_token, ensure_demo_user, make_token, signed_in_client
+from tests.support.auth import (
+    api_client,
+    csrf_token,
+    ensure_demo_user,
+    make_token,
+    signed_in_client,
+)
 
 NEW_PASSWORD = "a much longer one"
 
@@ -134,3 +140,25 @@ def test_an_admin_deactivates_and_reactivates(app: Flask) -> None:
     assert ghost.status_code == 404
     with UnitOfWork(app.extensions["insurflow.sessions"]) as work:
         assert users.get_user(work.session, "clerk1").active
+
+
+@pytest.mark.parametrize("username", sorted(DEMO_USERS))
+def test_account_permission_matrix(app: Flask, username: str) -> None:
+    """Every demo role: its own password page, the users page (admins only), and no
+    messages from outside with a staff sign-in, by session or HTTP Basic."""
+    client = signed_in_client(app, username)
+    token = csrf_token(client, "/")
+    seen = {
+        "password_page": client.get("/account/password").status_code,
+        "users_page": client.get("/admin/users").status_code,
+        "switch_user": client.post("/admin/users/clerk1/active",
+                                   data={"active": "yes", "csrf_token": token}).status_code,
+        "message_session": client.post("/api/v1/messages", json={},
+                                       headers={"X-CSRF-Token": token}).status_code,
+        "message_basic": api_client(app, username).post("/api/v1/messages",
+                                                         json={}).status_code,
+    }
+    admin = username == "admin"
+    assert seen == {"password_page": 200, "users_page": 200 if admin else 403,
+                    "switch_user": 302 if admin else 403, "message_session": 403,
+                    "message_basic": 403}
