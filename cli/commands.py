@@ -17,6 +17,7 @@ from .audit import audit_group
 from .demo import demo
 from .integration import incidents_group, messages_group
 from .output import emit_json, parse_json_option, table, uow, user_errors
+from .tokens import tokens_group
 from .users import users_group
 from .worker import jobs_group, worker_command
 
@@ -162,3 +163,4 @@ def register_commands(app: Flask) -> None:
     for group in (db, processes_group, cases_group, tasks_group, users_group, messages_group,
                   incidents_group, demo, worker_command, jobs_group, audit_group):
         app.cli.add_command(group)
+    app.cli.add_command(tokens_group)

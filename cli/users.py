@@ -1,4 +1,5 @@
-"""`insurflow users`: add people, list them, change roles, switch accounts off.
+"""`insurflow users`: add people, list them, change roles, reset passwords, switch accounts
+off and on again.
 
 Passwords never travel as arguments (they would sit in shell history and `ps`): they are
 prompted for twice, or read from standard input with --password-stdin.
@@ -58,13 +59,13 @@ def users_list(as_json: bool) -> None:
     with uow() as work:
         rows: list[dict[str, Any]] = [
             {"username": u.username, "display_name": u.display_name, "roles": list(u.roles),
-             "active": u.active} for u in users.list_users(work.session)]
+             "active": u.active, "kind": u.kind} for u in users.list_users(work.session)]
     if as_json:
         emit_json(rows)
         return
     shown = [{**row, "roles": ",".join(row["roles"]), "active": "yes" if row["active"] else "no"}
              for row in rows]
-    table(shown, ["username", "display_name", "roles", "active"])
+    table(shown, ["username", "display_name", "roles", "active", "kind"])
 
 
 @users_group.command("set-roles", help="Replace the roles of USERNAME with ROLES. " + ROLES_HELP)
@@ -84,3 +85,25 @@ def users_deactivate(username: str) -> None:
         user = users.set_active(work.session, username, False)
         work.commit()
         click.echo(f"{user.username} can no longer sign in")
+
+
+@users_group.command("reactivate", help="Let USERNAME sign in again (after deactivate).")
+@click.argument("username")
+def users_reactivate(username: str) -> None:
+    with user_errors(), uow() as work:
+        user = users.set_active(work.session, username, True)
+        work.commit()
+        click.echo(f"{user.username} can sign in again")
+
+
+@users_group.command("reset-password", help="Set a new password for USERNAME (prompted for "
+                     "twice); every session of the user ends.")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input.")
+def users_reset_password(username: str, password_stdin: bool) -> None:
+    password = _read_password(password_stdin)
+    with user_errors(), uow() as work:
+        user = users.reset_password(work.session, username, password)
+        work.commit()
+        click.echo(f"new password set for {user.username}; their sessions have ended")

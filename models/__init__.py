@@ -1,6 +1,7 @@
 """SQLAlchemy models: domain records and engine state. Import from here."""
 
 from .access import AuditAccess
+from .accounts import ApiToken, SignInFailure, WebSession
 from .base import Base, utcnow
 from .domain import Application, Claim, Customer, Payment, Policy, Product
 from .engine import (
@@ -19,6 +20,7 @@ from .messages import CaseKey, InboundMessage
 from .users import SavedFilter, User
 
 __all__ = [
+    "ApiToken",
     "Application",
     "AuditAccess",
     "AuditEvent",
@@ -38,9 +40,11 @@ __all__ = [
     "ProcessVersion",
     "Product",
     "SavedFilter",
+    "SignInFailure",
     "StoredFile",
     "TaskDraft",
     "User",
+    "WebSession",
     "WorkerHeartbeat",
     "utcnow",
 ]

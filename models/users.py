@@ -20,6 +20,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     roles: Mapped[list[Any]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
+    # "staff" signs in with a password; "integration" only sends messages with API tokens.
+    kind: Mapped[str] = mapped_column(String(20), default="staff", server_default="staff")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from models import Case, CaseKey, InboundMessage
 
 from . import audit, case_store
 from .cases import get_case
-from .errors import Conflict, InvalidInput
+from .errors import Conflict, InvalidInput, PermissionDenied
 from .forms import load_schema, validate_form
 
 MESSAGES_DIR = Path(__file__).resolve().parent.parent / "messages"
@@ -68,9 +69,17 @@ def find_case_id(session: Session, key: str) -> int | None:
 
 @one_instant
 def receive_message(session: Session, name: Any, key: Any, payload: Any,
-                    message_id: Any, actor: str) -> MessageOutcome:
-    """Deliver one message to the case waiting for it; the caller commits in every outcome."""
+                    message_id: Any, actor: str,
+                    allowed: Collection[str] | None = None) -> MessageOutcome:
+    """Deliver one message to the case waiting for it; the caller commits in every outcome.
+
+    `allowed` lists the names the sender may send (an integration account's token); None is
+    an operator on the server (`insurflow messages send`), who may send any.
+    """
     name, key, message_id = _checked_envelope(name, key, message_id)
+    if allowed is not None and name not in allowed:
+        raise PermissionDenied(f"{actor} may not send the message '{name}'; its token allows: "
+                               f"{', '.join(sorted(allowed)) or 'none'}")
     typed = validate_form(message_schema(name), payload)
     earlier = session.get(InboundMessage, message_id)
     if earlier is not None:

@@ -9,6 +9,7 @@ from flask import Flask
 from services.roles import ALL_ROLES
 
 from .access import login_required, refuse_read_only_writes
+from .account_pages import account_pages
 from .admin_jobs import admin_jobs
 from .api import api
 from .audit_pages import audit_pages
@@ -38,7 +39,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(diagram_pages)
     app.register_blueprint(vendor_assets)
     for blueprint in (inbox_pages, task_pages, start_pages, incident_pages, admin_jobs,
-                      audit_pages):
+                      audit_pages, account_pages):
         app.register_blueprint(blueprint)
     app.context_processor(_template_globals)
     register_error_handlers(app)

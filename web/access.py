@@ -25,8 +25,8 @@ R = TypeVar("R")
 
 ROLE_MISSING = "You do not have the role needed for this page."
 READ_ONLY = "Auditors can look at everything but change nothing."
-# Writes an auditor may still make: signing out.
-READ_ONLY_ALLOWED_ENDPOINTS = frozenset({"auth.logout"})
+# Writes an auditor may still make: signing out, changing their own password.
+READ_ONLY_ALLOWED_ENDPOINTS = frozenset({"auth.logout", "account.change_password"})
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "static"})
 
 

@@ -1,8 +1,10 @@
 """The JSON API under /api/v1: routes parse, call one service function, present the result.
 
-Every call needs a user: HTTP Basic (username and password) or the browser session. With the
-session, writes also need the `X-CSRF-Token` header. The actor of every write is the
-authenticated user; a body `user` naming anyone else is refused (400).
+Every call needs a user: HTTP Basic (a staff user's username and password) or the browser
+session; with the session, writes also need the `X-CSRF-Token` header. Messages come only
+from integration accounts, with `Authorization: Bearer <token>`, and a token is good for
+nothing else. The actor of every write is the authenticated user; a body `user` naming
+anyone else is refused (400).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from services import cases, messages, tasks
-from services.errors import InvalidInput
+from services.errors import InvalidInput, PermissionDenied
 
 from .csrf import UNSAFE_METHODS, require_token
 from .current_user import CurrentUser, current_user
@@ -22,18 +24,35 @@ from .uow import unit_of_work
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def _unauthorized() -> tuple[Response, int, dict[str, str]]:
-    message = ("sign in: send HTTP Basic credentials of an active Insurflow user"
-               if g.get("auth_method") != "basic-refused"
-               else "the username or password is not right, or the account is switched off")
+REFUSALS = {
+    None: "sign in: send HTTP Basic credentials of an active Insurflow user, or an API token",
+    "basic-refused": "the username or password is not right, or the account is switched off",
+    "bearer-refused": "the API token is not right, was revoked, or its account is switched off",
+}
+STAFF_ONLY = "API tokens only send messages; other calls need a staff user's sign-in"
+INTEGRATION_ONLY = ("messages come only from integration accounts: send the API token of "
+                    "one (`insurflow tokens create`) as `Authorization: Bearer <token>`")
+
+
+def _refused() -> tuple[Response, int, dict[str, str]]:
+    """401 for missing or wrong credentials; 429 with Retry-After while throttled."""
+    if g.get("auth_method") == "throttled":
+        throttled = g.throttled
+        return (jsonify({"error": {"message": str(throttled)}}), 429,
+                {"Retry-After": str(throttled.retry_after)})
+    message = REFUSALS.get(g.get("auth_method"), REFUSALS[None])
     return (jsonify({"error": {"message": message}}), 401,
-            {"WWW-Authenticate": 'Basic realm="Insurflow", charset="UTF-8"'})
+            {"WWW-Authenticate": 'Basic realm="Insurflow", charset="UTF-8", '
+                                 'Bearer realm="Insurflow"'})
 
 
 @api.before_request
 def _require_user() -> tuple[Response, int, dict[str, str]] | None:
-    if current_user() is None:
-        return _unauthorized()
+    user = current_user()
+    if user is None:
+        return _refused()
+    if user.is_integration and request.endpoint != "api.receive_message":
+        raise PermissionDenied(STAFF_ONLY)
     if g.auth_method == "session" and request.method in UNSAFE_METHODS:
         require_token()
     return None
@@ -105,11 +124,14 @@ MESSAGE_STATUS = {messages.DELIVERED: 200, messages.UNKNOWN_KEY: 404, messages.N
 
 @api.post("/messages")
 def receive_message() -> tuple[Response, int]:
+    sender = _signed_in()
+    if sender.allowed_messages is None:
+        raise PermissionDenied(INTEGRATION_ONLY)
     body = _body()
     with unit_of_work() as uow:
         outcome = messages.receive_message(uow.session, body.get("name"), body.get("key"),
                                            body.get("payload"), body.get("id"),
-                                           _signed_in().username)
+                                           sender.username, sender.allowed_messages)
         uow.commit()
         shown = message_json(outcome)
     status = MESSAGE_STATUS[shown["outcome"]]

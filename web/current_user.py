@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import g
 
 from models import User
+from services.tokens import TokenHolder
 
 
 @dataclass(frozen=True)
@@ -15,11 +16,24 @@ class CurrentUser:
     username: str
     display_name: str
     roles: frozenset[str]
+    # Set only for an integration account signed in with an API token: what it may send.
+    allowed_messages: frozenset[str] | None = None
 
     @classmethod
     def of(cls, user: User) -> CurrentUser:
         return cls(id=user.id, username=user.username, display_name=user.display_name,
                    roles=frozenset(user.roles))
+
+    @classmethod
+    def of_token(cls, holder: TokenHolder) -> CurrentUser:
+        """An integration account: no staff roles, only the messages its token allows."""
+        user = holder.user
+        return cls(id=user.id, username=user.username, display_name=user.display_name,
+                   roles=frozenset(), allowed_messages=holder.messages)
+
+    @property
+    def is_integration(self) -> bool:
+        return self.allowed_messages is not None
 
     def has_role(self, *roles: str) -> bool:
         """True when the user holds any of `roles`."""

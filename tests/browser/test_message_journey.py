@@ -3,13 +3,12 @@ case page shows the message in the history and the message event done on the dia
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 
 from playwright.sync_api import Page, expect
 
-from cli.demo import demo_password
+from services import tokens
 from tests.support import flows
 from tests.support.applicants import applicant
 from tests.support.browser import LiveServer, Screenshot, sign_in, unique_token
@@ -24,9 +23,11 @@ def test_bank_message_books_the_premium_and_shows_on_the_case(
     case_id = flows.start(live_server.uow, "new_business", applicant(
         full_name=f"Bank Payer {token}", id_number=f"ID-{token}"))
     key = flows.show(live_server.uow, case_id).case.business_key
-    credentials = base64.b64encode(f"fin1:{demo_password('fin1')}".encode()).decode()
+    with live_server.uow() as work:  # the bank is an integration account with a token
+        secret = tokens.create_token(work.session, "bank", ["premium_payment_received"]).secret
+        work.commit()
     answer = page.request.post(f"{live_server.url}/api/v1/messages", headers={
-        "Authorization": f"Basic {credentials}", "Content-Type": "application/json"},
+        "Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
         data=json.dumps({
             "name": "premium_payment_received", "key": key, "id": f"BANK-{token}",
             "payload": {"method": "bank_transfer", "amount": "450.00", "paid_on": TODAY,
@@ -39,7 +40,7 @@ def test_bank_message_books_the_premium_and_shows_on_the_case(
     page.goto(f"{live_server.url}/cases/{case_id}")
     history = page.locator("#case-history")
     expect(history).to_contain_text(
-        f"The message \u201cpremium payment received\u201d about {key} arrived from fin1")
+        f"The message \u201cpremium payment received\u201d about {key} arrived from bank")
     expect(history).to_contain_text("The system ran \u201cBook first premium\u201d")
     expect(page.locator("main")).to_contain_text("Deliver policy")
     canvas = page.locator(".case-diagram__canvas")

@@ -1,4 +1,5 @@
-"""`insurflow users`: add, list, set-roles, deactivate; passwords never as arguments."""
+"""`insurflow users` and `insurflow tokens`: add, list, set-roles, deactivate, reactivate,
+reset-password; tokens create/list/revoke. Passwords never as arguments."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from click.testing import Result
 from flask import Flask
 
 from app import create_app
+from models import ApiToken
+from services import users
+from services.unit_of_work import UnitOfWork
 
 
 @pytest.fixture
@@ -26,8 +30,10 @@ def _add_nora(app: Flask) -> Result:
 
 
 def test_every_users_command_has_help(app: Flask) -> None:
-    for command in ("add", "list", "set-roles", "deactivate"):
-        result = _run(app, "users", command, "--help")
+    for group, command in [("users", name) for name in (
+            "add", "list", "set-roles", "deactivate", "reactivate", "reset-password")] + [
+            ("tokens", name) for name in ("create", "list", "revoke")]:
+        result = _run(app, group, command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
     assert "--password" not in _run(app, "users", "add", "--help").output.replace(
         "--password-stdin", "")
@@ -38,7 +44,8 @@ def test_add_list_set_roles_deactivate(app: Flask) -> None:
     assert added.exit_code == 0 and "added nora (clerk, underwriter)" in added.output
     listed = json.loads(_run(app, "users", "list", "--json").output)
     assert listed == [{"username": "nora", "display_name": "Nora Newhire",
-                       "roles": ["clerk", "underwriter"], "active": True}]
+                       "roles": ["clerk", "underwriter"], "active": True,
+                       "kind": "staff"}]
     changed = _run(app, "users", "set-roles", "nora", "supervisor")
     assert changed.exit_code == 0 and "supervisor" in changed.output
     assert _run(app, "users", "deactivate", "nora").exit_code == 0
@@ -74,3 +81,70 @@ def test_demo_prints_users_with_passwords_and_roles(app: Flask) -> None:
     assert result.exit_code == 0, result.output
     assert "clerk1   clerk1-demo" in result.output and "aud1" in result.output
     assert "senior_underwriter" in result.output
+
+
+def test_reactivate_and_reset_password(app: Flask) -> None:
+    assert _add_nora(app).exit_code == 0
+    assert _run(app, "users", "deactivate", "nora").exit_code == 0
+    again = _run(app, "users", "reactivate", "nora")
+    assert again.exit_code == 0 and "nora can sign in again" in again.output
+    reset = _run(app, "users", "reset-password", "nora", "--password-stdin",
+                 stdin="battery staple\n")
+    assert reset.exit_code == 0 and "sessions have ended" in reset.output
+    with UnitOfWork(app.extensions["insurflow.sessions"]) as work:
+        assert users.authenticate(work.session, "nora", "correct horse") is None
+        assert users.authenticate(work.session, "nora", "battery staple") is not None
+    short = _run(app, "users", "reset-password", "nora", "--password-stdin", stdin="short\n")
+    assert short.exit_code == 1 and "password: Use at least 10 characters." in short.output
+    ghost = _run(app, "users", "reactivate", "ghost")
+    assert ghost.exit_code == 1 and "no user called ghost" in ghost.output
+    for result in (short, ghost):
+        assert "Traceback" not in result.output
+
+
+def test_tokens_create_list_revoke(app: Flask) -> None:
+    made = _run(app, "tokens", "create", "bank", "--messages",
+                "premium_payment_received", "--name", "PSP", "--json")
+    assert made.exit_code == 0, made.output
+    shown = json.loads(made.output)
+    assert shown["token"].startswith("ifw_" + shown["prefix"] + "_")
+    assert (shown["account"], shown["name"], shown["messages"]) == (
+        "bank", "PSP", ["premium_payment_received"])
+    listed = json.loads(_run(app, "tokens", "list", "--json").output)
+    assert [row["id"] for row in listed] == [shown["id"]] and "token" not in listed[0]
+    assert listed[0]["revoked_at"] is None and listed[0]["last_used_at"] is None
+    with UnitOfWork(app.extensions["insurflow.sessions"]) as work:
+        stored = work.session.get(ApiToken, shown["id"])
+        assert stored is not None and shown["token"] not in (stored.digest, stored.prefix)
+        bank = users.get_user(work.session, "bank")
+        assert (bank.kind, bank.roles) == ("integration", [])
+    plain = _run(app, "tokens", "create", "bank", "--messages", "premium_payment_received")
+    assert plain.exit_code == 0 and "not shown again" in plain.output
+    revoked = _run(app, "tokens", "revoke", str(shown["id"]))
+    assert revoked.exit_code == 0 and "revoked" in revoked.output
+    table = _run(app, "tokens", "list").output
+    assert "bank" in table and shown["prefix"] in table and shown["token"] not in table
+    assert json.loads(_run(app, "tokens", "list", "--json").output)[0]["revoked_at"]
+
+
+def test_tokens_refuse_bad_input(app: Flask) -> None:
+    assert _add_nora(app).exit_code == 0
+    staff = _run(app, "tokens", "create", "nora", "--messages", "premium_payment_received")
+    assert staff.exit_code == 1 and "nora is a staff account" in staff.output
+    unknown = _run(app, "tokens", "create", "bank", "--messages", "pizza_ordered")
+    assert unknown.exit_code == 1 and "Unknown message(s): pizza_ordered" in unknown.output
+    bad_name = _run(app, "tokens", "create", "Bank System!", "--messages",
+                    "premium_payment_received")
+    assert bad_name.exit_code == 1 and "account:" in bad_name.output
+    missing = _run(app, "tokens", "revoke", "999")
+    assert missing.exit_code == 1 and "no token 999" in missing.output
+    assert json.loads(_run(app, "tokens", "list", "--json").output) == []
+    assert _run(app, "tokens", "create", "bank", "--messages",
+                "premium_payment_received").exit_code == 0
+    reset = _run(app, "users", "reset-password", "bank", "--password-stdin",
+                 stdin="battery staple\n")
+    assert reset.exit_code == 1 and "bank is an integration account" in reset.output
+    roles = _run(app, "users", "set-roles", "bank", "clerk")
+    assert roles.exit_code == 1 and "holds no roles" in roles.output
+    for result in (staff, unknown, bad_name, missing, reset, roles):
+        assert "Traceback" not in result.output

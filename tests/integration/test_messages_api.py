@@ -16,7 +16,7 @@ from models import InboundMessage
 from tests.processes.conftest import TODAY
 from tests.support import flows
 from tests.support.applicants import applicant
-from tests.support.auth import api_client, signed_in_client
+from tests.support.auth import api_client, csrf_token, signed_in_client, token_client
 
 PAYMENT = {"method": "online", "amount": "450.00", "paid_on": "2026-11-25", "reference": "PSP-1"}
 
@@ -33,7 +33,7 @@ def app(database_url: str, uow) -> Flask:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return api_client(app, "fin1")
+    return token_client(app, "bank")
 
 
 def _waiting_for_premium(uow) -> str:  # type: ignore[no-untyped-def]
@@ -51,19 +51,20 @@ def _send(client: FlaskClient, key: str, message_id: str | None = None,
     return client.post("/api/v1/messages", json=body)
 
 
-def test_delivered_then_duplicate(client: FlaskClient, uow) -> None:  # type: ignore[no-untyped-def]
+def test_delivered_then_duplicate(app: Flask, client: FlaskClient, uow) -> None:  # type: ignore[no-untyped-def]
     key = _waiting_for_premium(uow)
+    staff = api_client(app, "fin1")  # tokens only send messages: a person reads the case
     first = _send(client, key.lower(), "PSP-MSG-1")
     assert first.status_code == 200, first.get_json()
     shown = first.get_json()
     assert (shown["outcome"], shown["duplicate"], shown["key"]) == ("delivered", False, key)
     assert shown["payload"]["amount"] == "450.00"
-    case = client.get(f"/api/v1/cases/{shown['case_id']}").get_json()
+    case = staff.get(f"/api/v1/cases/{shown['case_id']}").get_json()
     assert [t["element_id"] for t in case["open_tasks"]] == ["deliver_policy"]
     again = _send(client, key, "PSP-MSG-1")
     assert again.status_code == 200
     assert again.get_json()["duplicate"] is True and again.get_json()["outcome"] == "delivered"
-    assert len(client.get(f"/api/v1/cases/{shown['case_id']}").get_json()["events"]) == \
+    assert len(staff.get(f"/api/v1/cases/{shown['case_id']}").get_json()["events"]) == \
         len(case["events"])
 
 
@@ -77,7 +78,7 @@ def test_unknown_key_is_404_and_recorded(client: FlaskClient, uow) -> None:  # t
     assert repeated.status_code == 404 and repeated.get_json()["duplicate"] is True
     with uow() as work:
         stored = work.session.get(InboundMessage, "PSP-MSG-404")
-        assert stored is not None and stored.received_by == "fin1"
+        assert stored is not None and stored.received_by == "bank"
 
 
 def test_case_not_waiting_is_409_and_recorded(client: FlaskClient, uow) -> None:  # type: ignore[no-untyped-def]
@@ -106,12 +107,35 @@ def test_invalid_payload_is_400_with_fields_and_not_recorded(client: FlaskClient
         assert work.session.scalars(select(InboundMessage)).all() == []
 
 
-def test_messages_need_a_user_who_may_write(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
+def test_messages_come_only_from_integration_accounts(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
     key = _waiting_for_premium(uow)
     assert app.test_client().post("/api/v1/messages", json={}).status_code == 401
-    assert _send(api_client(app, "aud1"), key).status_code == 403
+    for staff in (api_client(app, "fin1"), api_client(app, "admin")):
+        refused = _send(staff, key)
+        assert refused.status_code == 403
+        assert "integration accounts" in refused.get_json()["error"]["message"]
     session_client = signed_in_client(app, "fin1")
-    assert _send(session_client, key).status_code == 400  # browser session without CSRF header
+    assert _send(session_client, key).status_code == 400  # no CSRF header
+    token = csrf_token(session_client, "/")
+    refused = session_client.post("/api/v1/messages", headers={"X-CSRF-Token": token},
+                                  json={"name": "premium_payment_received", "key": key})
+    assert refused.status_code == 403
+    with uow() as work:
+        assert work.session.scalars(select(InboundMessage)).all() == []
+
+
+def test_a_token_sends_only_the_names_it_was_allowed(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
+    key = _waiting_for_premium(uow)
+    post_room = token_client(app, "post-room", ["signed_delivery_receipt_received"])
+    refused = _send(post_room, key, "PSP-NOT-YOURS")
+    assert refused.status_code == 403
+    assert "may not send the message 'premium_payment_received'" in \
+        refused.get_json()["error"]["message"]
+    with uow() as work:
+        assert work.session.get(InboundMessage, "PSP-NOT-YOURS") is None
+    assert post_room.get("/api/v1/tasks").status_code == 403  # a token reads nothing
+    bank = token_client(app, "bank", ["premium_payment_received"])
+    assert _send(bank, key, "PSP-YOURS").status_code == 200
 
 
 def test_cli_send(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]

@@ -55,19 +55,7 @@ def test_roles_and_deactivation(uow) -> None:  # type: ignore[no-untyped-def]
         [user] = users.list_users(work.session)
         assert user.roles == ["supervisor", "auditor"] and not user.active
         assert users.authenticate(work.session, "nora", "correct horse") is None
-        version = users.session_version(user)
-        assert users.find_signed_in_user(work.session, user.id, version) is None
     with uow() as work, pytest.raises(InvalidInput):
         users.set_roles(work.session, "nora", ["pilot"])
     with uow() as work, pytest.raises(NotFound):
         users.set_active(work.session, "ghost", True)
-
-
-def test_session_version_changes_with_the_password(uow) -> None:  # type: ignore[no-untyped-def]
-    _add(uow)
-    with uow() as work:
-        [user] = users.list_users(work.session)
-        before = users.session_version(user)
-        assert users.find_signed_in_user(work.session, user.id, before) is user
-        user.password_hash = "scrypt:changed"
-        assert users.find_signed_in_user(work.session, user.id, before) is None

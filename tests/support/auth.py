@@ -3,6 +3,7 @@
     client = signed_in_client(app, "clerk1")           # browser session, like a clerk
     client.post("/some/form", data={"csrf_token": csrf_token(client), ...})
     api = api_client(app, "uw1")                        # HTTP Basic on every request
+    bank = token_client(app, "bank", ["premium_payment_received"])  # an API token
 
 Users come from cli.demo.DEMO_USERS (password `<username>-demo`) and are added on first use.
 """
@@ -16,6 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from cli.demo import demo_password, seed_demo_users
+from services import tokens
+from services.messages import message_names
 from services.unit_of_work import UnitOfWork
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -61,4 +64,19 @@ def api_client(app: Flask, username: str) -> FlaskClient:
     ensure_demo_user(app, username)
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = basic_auth(username)["Authorization"]
+    return client
+
+
+def make_token(app: Flask, account: str, messages: list[str] | None = None) -> str:
+    """A new API token of integration account `account` (every message name by default)."""
+    with UnitOfWork(app.extensions["insurflow.sessions"]) as work:
+        made = tokens.create_token(work.session, account, messages or message_names())
+        work.commit()
+        return made.secret
+
+
+def token_client(app: Flask, account: str, messages: list[str] | None = None) -> FlaskClient:
+    """A test client that sends a new API token of `account` as a bearer token every time."""
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + make_token(app, account, messages)
     return client
