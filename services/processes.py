@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from handlers import REGISTRY
 from models import ProcessVersion, StoredFile
 
 from .errors import DeployRejected, NotFound
+from .form_rules import RuleError, parse_rules
 from .roles import LANE_ROLES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +36,25 @@ def validate_files(root: Path = PROJECT_ROOT) -> tuple[list[ProcessBundle], list
     found = [str(p) for p in problems]
     for bundle in bundles:
         found += [str(p) for p in validate_bundle(bundle, REGISTRY.names(), set(LANE_ROLES))]
+        found += form_rule_problems(bundle.files)
     return bundles, found
+
+
+def form_rule_problems(files: dict[str, str]) -> list[str]:
+    """A form's x-rules spelt wrongly would fail every submission: refuse it at deploy."""
+    problems = []
+    for path, text in sorted(files.items()):
+        if not (path.startswith("forms/") and path.endswith(".json")):
+            continue
+        try:
+            schema = json.loads(text)
+            if isinstance(schema, dict):
+                parse_rules(schema)
+        except json.JSONDecodeError:
+            continue  # validate_bundle reports it
+        except RuleError as error:
+            problems.append(f"{path}: {error}")
+    return problems
 
 
 def deploy(session: Session, actor: str, root: Path = PROJECT_ROOT) -> list[DeployOutcome]:
