@@ -86,15 +86,15 @@ def _check_operand(where: str, operand: Any, properties: Mapping[str, Any],
     if isinstance(operand, bool) or not isinstance(operand, str | int | float):
         raise RuleError(f"{where}: compare with a number, a date, \"today\", "
                         "\"form.<field>\" or \"case.<path>\"")
-    if not isinstance(operand, str) or operand == TODAY or operand.startswith(CASE_PREFIX):
-        if operand == TODAY and kind != "date":
-            raise RuleError(f"{where}: only a date field can be compared with today")
+    if operand == TODAY and kind != "date":
+        raise RuleError(f"{where}: only a date field can be compared with today")
+    if operand == TODAY or (isinstance(operand, str) and operand.startswith(CASE_PREFIX)):
         return
-    if operand.startswith(FORM_PREFIX):
+    if isinstance(operand, str) and operand.startswith(FORM_PREFIX):
         if _kind(properties.get(operand[len(FORM_PREFIX):])) != kind:
             raise RuleError(f"{where}: {operand} is not a field of the same kind")
         return
-    if _as_kind(operand, kind) is None:
+    if _as_kind(operand if isinstance(operand, str) else str(operand), kind) is None:
         raise RuleError(f"{where}: {operand!r} is not a {kind}")
 
 

@@ -98,6 +98,7 @@ def test_today_is_the_engine_clock() -> None:
     ({"field": "amount", "more_than": 0, "at_most": 5}, "needs exactly one of"),
     ({"field": "amount", "more_than": "zero"}, "'zero' is not a money"),
     ({"field": "amount", "more_than": True}, "compare with a number"),
+    ({"field": "on", "more_than": 0}, "0 is not a date"),
     ({"field": "amount", "at_most": "today"}, "only a date field"),
     ({"field": "amount", "at_most": "form.on"}, "form.on is not a field of the same kind"),
     ({"field": "amount", "more_than": 0, "message": "Over {what}"}, "the message must be"),
