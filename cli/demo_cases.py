@@ -54,9 +54,9 @@ def _start(uow: Uow, process_id: str, data: dict[str, Any], user: str) -> int:
 
 def seed_cases(uow: Uow) -> str:
     today = current_time().date().isoformat()
-    premium = {"method": "online", "amount": "540.00", "paid_on": today}
     ids = [_start(uow, "new_business", _application(*person), "clerk1") for person in PEOPLE]
     for case_id in ids[:5] + ids[6:]:
+        premium = {"method": "online", "amount": _premium_due(uow, case_id), "paid_on": today}
         _complete(uow, case_id, "record_first_premium", premium, "clerk1")
     # Wang Fang: referred, underwriter sends to the senior, who has it now.
     _complete(uow, ids[3], "underwriting_review",
@@ -73,6 +73,12 @@ def seed_cases(uow: Uow) -> str:
                "receipt_reference": "RCPT-DEMO-2"}, "clerk1")
     claims = _seed_claims(uow, today)
     return f"{len(ids)} new business cases and {claims} claims"
+
+
+def _premium_due(uow: Uow, case_id: int) -> str:
+    """The first premium the form accepts: the one verification found due."""
+    with uow() as work:
+        return str(cases.show_case(work.session, case_id).data["verification"]["premium_due"])
 
 
 def _policy_of(uow: Uow, case_id: int) -> str:
@@ -93,11 +99,12 @@ def _seed_claims(uow: Uow, today: str) -> int:
     _start(uow, "claims", {**claim, "amount_claimed": "3200.00"}, "clerk1")  # at investigation
     manager = _start(uow, "claims", {**claim, "amount_claimed": "60000.00"}, "clerk1")
     paid = _start(uow, "claims", {**claim, "amount_claimed": "2400.00"}, "clerk1")
-    incident = _start(uow, "claims", {**claim, "amount_claimed": "900.00"}, "clerk1")
+    assessing = _start(uow, "claims", {**claim, "amount_claimed": "900.00"}, "clerk1")
     _start(uow, "claims", {**claim, "policy_number": "POL-999999",
                            "amount_claimed": "100.00"}, "clerk1")  # rejected: no such policy
-    for case_id, amount in ((manager, "60000.00"), (paid, "2400.00"), (incident, "5000.00")):
+    for case_id in (manager, paid, assessing):  # the last waits for its loss assessment
         _complete(uow, case_id, "investigate_claim", investigation, "ch1")
+    for case_id, amount in ((manager, "60000.00"), (paid, "2400.00")):
         _complete(uow, case_id, "assess_loss", {"amount_to_pay": amount,
                                                 "rationale": "Per medical invoices"}, "ch1")
     _complete(uow, paid, "approve_claim_handler", {"decision": "approve", "comment": "OK"}, "ch1")

@@ -19,7 +19,7 @@ from .runtime import (
     UserTaskInfo,
 )
 from .spiff import HandlerOutcome, ServiceTaskFailed
-from .validation import validate_bundle
+from .validation import start_form_keys, validate_bundle
 
 __all__ = [
     "start_role",
@@ -43,5 +43,6 @@ __all__ = [
     "discover",
     "form_path",
     "parse_bundle",
+    "start_form_keys",
     "validate_bundle",
 ]

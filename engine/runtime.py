@@ -258,6 +258,12 @@ class CaseRuntime:
         last = self.workflow.last_task
         return dict(last.data) if last is not None else dict(self.workflow.data)
 
+    def task_data(self, task_id: str) -> dict[str, Any]:
+        """The data a user task's form is completed against (its own branch's data), or the
+        case data when the task is unknown (the completion then reports it)."""
+        task = self._task(task_id)
+        return dict(task.data) if task is not None else self.case_data()
+
     def save(self) -> state.SavedState:
         return state.dump(_SERIALIZER, self.workflow)
 

@@ -105,6 +105,19 @@ def _service_problems(path: str, process: etree._Element, handlers: set[str]) ->
     return problems
 
 
+def start_form_keys(bundle: ProcessBundle) -> set[str]:
+    """The form keys of the process's start events: forms filled before any case exists."""
+    try:
+        doc = parse_xml(bundle.files[bundle.bpmn_path])
+    except etree.XMLSyntaxError:
+        return set()  # validate_bundle reports it
+    process = doc.find(f"bpmn:process[@id='{bundle.process_id}']", NS)
+    if process is None:
+        return set()
+    return {key for element in _flow_nodes(process, "startEvent")
+            if (key := _form_key(element)) is not None}
+
+
 def _form_key(element: etree._Element) -> str | None:
     for prop in element.iterfind(".//spiffworkflow:property", NS):
         if prop.get("name") == "formKey":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
@@ -18,6 +18,7 @@ from models import Application, Customer, Payment, Policy, Product
 from models.direct import DirectStatement
 
 from .numbers import next_number
+from .payments import annual_premium, first_premium_due
 from .records import (
     APPLICATION_BY_NUMBER,
     Record,
@@ -30,7 +31,6 @@ from .records import (
 )
 from .registry import HandlerContext, HandlerError, handler
 from .values import (
-    CENT,
     add_years,
     age_on,
     one_of,
@@ -64,6 +64,7 @@ APPLICATION_FILE = (
         Application.occupation, Application.customer_id, Customer.date_of_birth,
         Customer.phone, Customer.email, Customer.address, Product.code.label("sold_code"),
         Product.name.label("product_name"), Product.max_sum_insured,
+        Product.rate_per_thousand,
     )
     .join(Customer, Customer.id == Application.customer_id)
     .outerjoin(Product, Product.code == Application.product_code)
@@ -344,6 +345,8 @@ def verify_customer(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, An
         "complete": complete,
         "reasons": reasons,
         "age": age,
+        # What the first premium form and payment message must bring (their x-rules).
+        "premium_due": first_premium_due(file.sum_insured, file.rate_per_thousand),
     }
 
 
@@ -401,12 +404,6 @@ def decline_application(ctx: HandlerContext, params: dict[str, Any]) -> dict[str
         "status": "declined",
         "reason": reason,
     }
-
-
-def annual_premium(sum_insured: Decimal, rate_per_thousand: Decimal, loading: Decimal) -> Decimal:
-    """Premium = sum insured / 1000 x rate x (1 + loading %), rounded half-up to cents."""
-    premium = sum_insured / 1000 * rate_per_thousand * (1 + loading / 100)
-    return premium.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _new_policy(ctx: HandlerContext, application: Record) -> dict[str, Any]:

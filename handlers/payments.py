@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
 
-from models import Application, Payment
+from models import Application, Payment, Product
 
 from .numbers import next_number
-from .records import Record, first_row, get_application, update_record
+from .records import Record, application_row, first_row, update_record
 from .registry import HandlerContext, HandlerError, handler
-from .values import one_of, required, to_date, to_money, to_text
+from .values import CENT, one_of, required, to_date, to_money, to_text
 
 PREMIUM_METHODS = ("online", "bank_transfer", "agent_collection", "counter")
 
@@ -27,6 +27,12 @@ _PAYMENT_FIELDS = (Payment.payment_number, Payment.direction, Payment.method, Pa
                    Payment.paid_on, Payment.reference)
 PAYMENT_BY_KEY = select(*_PAYMENT_FIELDS).where(Payment.idempotency_key == bindparam("key"))
 _ADD_PAYMENT = insert(Payment).returning(*_PAYMENT_FIELDS)
+# An application with its product's rate, for the premium due (rate None: not sold).
+APPLICATION_PREMIUM = (
+    select(Application.id, Application.sum_insured, Product.rate_per_thousand)
+    .outerjoin(Product, Product.code == Application.product_code)
+    .where(Application.application_number == bindparam("number"))
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,27 @@ class PaymentLinks:
 def find_payment(connection: Connection, idempotency_key: str) -> Record | None:
     """The payment an earlier attempt of the same task already recorded, if any."""
     return first_row(connection, PAYMENT_BY_KEY, {"key": idempotency_key})
+
+
+def annual_premium(sum_insured: Decimal, rate_per_thousand: Decimal, loading: Decimal) -> Decimal:
+    """Premium = sum insured / 1000 x rate x (1 + loading %), rounded half-up to cents."""
+    premium = sum_insured / 1000 * rate_per_thousand * (1 + loading / 100)
+    return premium.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def first_premium_due(sum_insured: Decimal, rate_per_thousand: Decimal | None) -> Decimal | None:
+    """The tariff premium, taken before underwriting and so without a loading; None when no
+    premium can be due (a product not sold, no positive sum insured)."""
+    if rate_per_thousand is None or sum_insured <= 0:
+        return None
+    return annual_premium(sum_insured, rate_per_thousand, Decimal(0))
+
+
+def check_premium(amount: Decimal, due: Decimal | None) -> Decimal:
+    """A short or over payment is not booked: the first premium must be the premium due."""
+    if due is not None and amount != due:
+        raise HandlerError(f"The first premium {amount} is not the premium due {due}.")
+    return amount
 
 
 def check_paid_on(paid_on: date, today: date) -> date:
@@ -96,12 +123,15 @@ def record_premium(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any
     existing = find_payment(ctx.connection, ctx.idempotency_key)
     if existing is not None:
         return payment_result(existing)
-    application = get_application(ctx.connection, required(params, "application_number"))
+    application = application_row(ctx.connection, APPLICATION_PREMIUM,
+                                  required(params, "application_number"))
+    amount = to_money(required(params, "amount"), "amount")
     payment = add_payment(
         ctx,
         direction="in",
         method=one_of(required(params, "method"), PREMIUM_METHODS, "payment method"),
-        amount=to_money(required(params, "amount"), "amount"),
+        amount=check_premium(amount, first_premium_due(application.sum_insured,
+                                                       application.rate_per_thousand)),
         paid_on=check_paid_on(to_date(required(params, "paid_on"), "paid_on"), ctx.today),
         reference=to_text(params.get("reference")),
         links=PaymentLinks(application_id=application.id),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,6 +16,7 @@ from engine.clock import current_time
 
 from .errors import InvalidInput
 from .form_check import FormCheck, check_for
+from .form_rules import broken_rules
 
 MONEY_PATTERN = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
 FORMATS = FormatChecker()
@@ -69,34 +71,55 @@ def _money_text(value: int | float | Decimal) -> str:
         return str(value)
 
 
-def validate_form_text(text: str, data: Any) -> dict[str, Any]:
+def validate_form_text(text: str, data: Any,
+                       case_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """`validate_form` for a form file's text, with its quick check built once per text."""
     check = check_for(text, FORMATS)
-    return validate_form(check.schema, data, check)
+    return validate_form(check.schema, data, check, case_data)
 
 
-def validate_form(schema: dict[str, Any], data: Any,
-                  check: FormCheck | None = None) -> dict[str, Any]:
+def validate_form(schema: dict[str, Any], data: Any, check: FormCheck | None = None,
+                  case_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Validated and typed data, or InvalidInput naming every bad field.
 
     `check`: the schema's quick check (services.form_check); data it passes is valid, and
-    anything else gets the full validation, which writes the messages."""
+    anything else gets the full validation, which writes the messages. The form's
+    `x-notAfter` and `x-rules` (services.form_rules, against `case_data` when given) are
+    judged on the fields the schema accepts, and their errors join the schema's: one round."""
     if not isinstance(data, dict):
         raise InvalidInput("the form data must be a JSON object")
     kinds = _field_kinds(schema)
     prepared = _pre_coerce(data, kinds)
-    if check is None or not check.passes(prepared):
-        _raise_field_errors(schema, prepared)
-    typed = _typed(prepared, kinds)
-    late = _dates_after_today(schema, typed)
-    if late:
-        raise InvalidInput("some fields need attention", late)
+    errors = {} if check is not None and check.passes(prepared) else \
+        _field_errors(schema, prepared)
+    typed = _typed({k: v for k, v in prepared.items() if k not in errors}, kinds)
+    today = current_time().date()
+    _merge(errors, _dates_after_today(schema, typed, today))
+    _merge(errors, _blank_texts(schema, typed))
+    _merge(errors, broken_rules(schema, typed, case_data, today, skip=frozenset(errors)))
+    if errors:
+        raise InvalidInput("some fields need attention", errors)
     # Absent optional fields exist as None, so conditions and parameters can read them.
     return {name: typed.get(name) for name in schema.get("properties", {})} | typed
 
 
-def _raise_field_errors(schema: dict[str, Any], prepared: dict[str, Any]) -> None:
-    """InvalidInput with every field's errors, if the schema finds any."""
+def check_case_rules(schema: dict[str, Any], typed: dict[str, Any],
+                     case_data: Mapping[str, Any]) -> None:
+    """InvalidInput if data `validate_form` accepted without its case breaks a rule that
+    reads the case (a message, whose case is found after its payload is checked)."""
+    errors = broken_rules(schema, typed, case_data, current_time().date(), only_case=True)
+    if errors:
+        raise InvalidInput("some fields need attention", errors)
+
+
+def _merge(errors: dict[str, list[str]], more: dict[str, list[str]]) -> None:
+    for field, messages in more.items():
+        known = errors.setdefault(field, [])
+        known.extend(message for message in messages if message not in known)
+
+
+def _field_errors(schema: dict[str, Any], prepared: dict[str, Any]) -> dict[str, list[str]]:
+    """Every field's errors the schema finds (none: an empty dict)."""
     validator = Draft202012Validator(schema, format_checker=FORMATS)
     errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(prepared):
@@ -106,8 +129,7 @@ def _raise_field_errors(schema: dict[str, Any], prepared: dict[str, Any]) -> Non
             messages = errors.setdefault(field, [])
             if message not in messages:
                 messages.append(message)
-    if errors:
-        raise InvalidInput("some fields need attention", errors)
+    return errors
 
 
 def _typed(data: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:
@@ -120,13 +142,23 @@ def _typed(data: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:
     return typed
 
 
-def _dates_after_today(schema: dict[str, Any], typed: dict[str, Any]) -> dict[str, list[str]]:
+def _dates_after_today(schema: dict[str, Any], typed: dict[str, Any],
+                       today: date) -> dict[str, list[str]]:
     """`"x-notAfter": "today"` on a date field: a payment or signature cannot be tomorrow's."""
-    today = current_time().date()
     return {name: [f"Must not be after today ({today.isoformat()})."]
             for name, prop in schema.get("properties", {}).items()
             if prop.get("x-notAfter") == "today" and isinstance(typed.get(name), date)
             and typed[name] > today}
+
+
+def _blank_texts(schema: dict[str, Any], typed: dict[str, Any]) -> dict[str, list[str]]:
+    """A text that must carry content (`minLength` >= 1, also in `then`) is not only spaces:
+    the handlers store texts trimmed and refuse an empty reason, name or rationale."""
+    content = {name for part in (schema, schema.get("then") or {})
+               for name, prop in (part.get("properties") or {}).items()
+               if isinstance(prop, dict) and prop.get("minLength", 0) >= 1}
+    return {name: ["Must not be blank."] for name in content
+            if isinstance(typed.get(name), str) and typed[name] and not typed[name].strip()}
 
 
 def _describe(error: ValidationError, schema: dict[str, Any]) -> list[tuple[str, str]]:

@@ -2,7 +2,8 @@
 
 A message names what happened (`premium_payment_received`, ...), the business number it is
 about and a payload checked against `messages/<name>.json`. Invalid payloads are refused
-before anything is recorded; every valid message is recorded with its outcome, and a
+before anything is recorded (rules that read the case's data, once its case is found and
+waits for the message); every valid message is recorded with its outcome, and a
 message id seen before is answered with the first outcome without changing anything.
 """
 
@@ -26,7 +27,7 @@ from models import Case, CaseKey, InboundMessage
 from . import audit, case_store
 from .cases import get_case
 from .errors import Conflict, InvalidInput, PermissionDenied
-from .forms import load_schema, validate_form
+from .forms import check_case_rules, load_schema, validate_form
 
 MESSAGES_DIR = Path(__file__).resolve().parent.parent / "messages"
 DELIVERED, UNKNOWN_KEY, NOT_WAITING = "delivered", "unknown_key", "not_waiting"
@@ -102,6 +103,8 @@ def _deliver(session: Session, case: Case, envelope: Envelope) -> MessageOutcome
     message_id, name, key, typed, actor = envelope
     loaded = case_store.load(session, case)
     catcher = loaded.runtime.message_catcher(name)
+    if catcher is not None:  # rules reading the case (x-rules) judge a message it waits for
+        check_case_rules(message_schema(name), typed, loaded.runtime.case_data())
     try:
         result = loaded.runtime.deliver_message(name, typed)
     except NotWaitingForMessage:

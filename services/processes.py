@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from engine import ProcessBundle, ProcessDefinition, discover, parse_bundle, validate_bundle
+from engine import (
+    ProcessBundle,
+    ProcessDefinition,
+    discover,
+    form_path,
+    parse_bundle,
+    start_form_keys,
+    validate_bundle,
+)
 from engine.bundle import sha256_text
 from engine.clock import current_time
 from engine.definitions import cached_definition
@@ -16,6 +25,7 @@ from handlers import REGISTRY
 from models import ProcessVersion, StoredFile
 
 from .errors import DeployRejected, NotFound
+from .form_rules import RuleError, parse_rules
 from .roles import LANE_ROLES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +44,31 @@ def validate_files(root: Path = PROJECT_ROOT) -> tuple[list[ProcessBundle], list
     found = [str(p) for p in problems]
     for bundle in bundles:
         found += [str(p) for p in validate_bundle(bundle, REGISTRY.names(), set(LANE_ROLES))]
+        found += form_rule_problems(bundle.files, {form_path(key)
+                                                   for key in start_form_keys(bundle)})
     return bundles, found
+
+
+def form_rule_problems(files: dict[str, str], start_forms: set[str] | None = None) -> list[str]:
+    """A form's x-rules spelt wrongly would fail every submission, and a start form's rule
+    that reads the case would never be judged (no case yet): refuse both at deploy."""
+    problems = []
+    for path, text in sorted(files.items()):
+        if not (path.startswith("forms/") and path.endswith(".json")):
+            continue
+        try:
+            schema = json.loads(text)
+            rules = parse_rules(schema) if isinstance(schema, dict) else []
+        except json.JSONDecodeError:
+            continue  # validate_bundle reports it
+        except RuleError as error:
+            problems.append(f"{path}: {error}")
+            continue
+        if path in (start_forms or set()):
+            problems += [f"{path}: rule {number} of x-rules compares with {rule.operand}, but "
+                         "a start form has no case yet" for number, rule in enumerate(rules, 1)
+                         if rule.needs_case]
+    return problems
 
 
 def deploy(session: Session, actor: str, root: Path = PROJECT_ROOT) -> list[DeployOutcome]:

@@ -112,8 +112,10 @@ def complete_task(session: Session, task_id: str, data: Any, actor: str,
         raise Conflict(f"the task '{task.title}' is already {task.status}")
     if task.assignee and task.assignee != actor:
         raise Conflict(f"the task '{task.title}' is claimed by {task.assignee}")
-    typed = validate_form_text(form_text(session, task), data)
+    text = form_text(session, task)  # first: the kept runtime still answers its version
     loaded = case_store.load(session, case)
+    # The form's rules may compare with the case data (x-rules, services.form_rules).
+    typed = validate_form_text(text, data, loaded.runtime.task_data(task_id))
     _mark_completed(session, task, actor)
     loaded.task_done(task.id)
     discard_drafts(session, task.id)

@@ -96,6 +96,14 @@ def _clerk_starts_and_pays(page: Page, live_server: LiveServer, name: str, token
     view = flows.show(live_server.uow, int(case_url.rsplit("/", 1)[1]))
     assert [t.element_id for t in view.open_tasks] == ["record_first_premium"]
     assert "first_premium" not in view.data
+    # A short payment is refused beside the amount, naming the premium due (x-rules).
+    field(page, "Amount").fill("0.01")
+    field(page, "Paid on").fill(TODAY)
+    page.get_by_role("button", name="Complete task").click()
+    expect(page.locator("#field-amount-error")).to_have_text(
+        "Error: Must be the premium due, 450.00: a short or over payment is not booked.")
+    expect(page.locator(".form-field__error")).to_have_count(1)
+    expect(page.locator("#task-status")).to_have_text("open")
     field(page, "Amount").fill("450.00")
     field(page, "Paid on").fill(TODAY)
     page.get_by_role("button", name="Complete task").click()

@@ -4,6 +4,7 @@ the rows they read together, what a retry finds) and that the session sees their
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -88,6 +89,20 @@ def test_premium_retry_returns_the_payment_already_made(session: Session) -> Non
                    {"application_number": number, **PREMIUM}, task="premium")
     assert again["payment_number"] == "PAY-000001"
     assert session.scalar(select(func.count()).select_from(Payment)) == 1
+
+
+@pytest.mark.parametrize("amount", ["0.01", "449.99", "450.01"])
+def test_a_short_or_over_first_premium_is_not_booked(session: Session, amount: str) -> None:
+    """The second line behind the form's and message's x-rules: nothing is booked."""
+    registration, _ = run(session, "new_business.register_application", applicant())
+    number = registration["application_number"]
+    verified, _ = run(session, "new_business.verify_customer", {"application_number": number})
+    assert verified["premium_due"] == Decimal("450.00")  # 250000 / 1000 x 1.80 (TERM_LIFE)
+    with pytest.raises(HandlerError) as error:
+        run(session, "payments.record_premium",
+            {"application_number": number, **PREMIUM, "amount": amount}, task="premium")
+    assert str(error.value) == f"The first premium {amount} is not the premium due 450.00."
+    assert session.scalar(select(func.count()).select_from(Payment)) == 0
 
 
 @pytest.mark.parametrize(("operator", "params", "message"), [

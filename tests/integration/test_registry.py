@@ -56,6 +56,17 @@ def test_service_operator_without_handler(root: Path) -> None:
                                f"'test.unknown_operator'"]
 
 
+def test_form_rules_wrongly_written_or_reading_no_case(root: Path) -> None:
+    _edit(root, "forms/test_start.json", '"additionalProperties": false',
+          '"additionalProperties": false, "x-rules": ['
+          '{"field": "on", "at_most": "today"}, {"field": "amount", "at_most": "case.limit"}]')
+    assert _problems(root) == ["forms/test_start.json: rule 2 of x-rules compares with "
+                               "case.limit, but a start form has no case yet"]
+    _edit(root, "forms/test_start.json", '"at_most": "today"', '"at_most": "tomorrow"')
+    assert _problems(root) == ["forms/test_start.json: rule 1 of x-rules: 'tomorrow' is not "
+                               "a date"]
+
+
 def test_user_task_form_missing(root: Path) -> None:
     (root / "forms/test_confirm.json").unlink()
     problems = _problems(root)

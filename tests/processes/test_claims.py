@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Claim, Payment
+from services.errors import InvalidInput
 from tests.support import flows
 from tests.support.applicants import DELIVERY, PREMIUM, RECEIPT, applicant
 
@@ -20,7 +21,7 @@ PAYOUT = {"method": "bank_transfer", "paid_on": "2026-11-25", "reference": "PAY-
 @pytest.fixture
 def policy_number(insurer) -> str:  # type: ignore[no-untyped-def]
     case_id = flows.start(insurer, "new_business", applicant(sum_insured="500000.00"))
-    flows.complete(insurer, case_id, "record_first_premium", PREMIUM)
+    flows.complete(insurer, case_id, "record_first_premium", {**PREMIUM, "amount": "900.00"})
     flows.complete(insurer, case_id, "deliver_policy", DELIVERY)
     view = flows.complete(insurer, case_id, "record_delivery_confirmation", RECEIPT)
     return str(view.data["issuance"]["policy_number"])
@@ -104,12 +105,16 @@ def test_approver_rejects(insurer, policy_number: str) -> None:
     assert _claim_row(insurer, case_id).rejection_reason == "Excluded activity"
 
 
-def test_assessment_above_claim_becomes_incident(insurer, policy_number: str) -> None:
+def test_assessment_above_claim_is_refused_at_the_form(insurer, policy_number: str) -> None:
     case_id = _claim(insurer, policy_number, "1000.00")
     flows.complete(insurer, case_id, "investigate_claim", INVESTIGATION)
-    view = flows.complete(insurer, case_id, "assess_loss", {"amount_to_pay": "5000.00",
-                                                            "rationale": "too much"})
-    assert view.case.status == "incident"
-    assert view.incidents[0].element_id == "record_assessment"
-    with insurer() as work:  # the failed handler's writes were rolled back
+    with pytest.raises(InvalidInput) as refused:
+        flows.complete(insurer, case_id, "assess_loss", {"amount_to_pay": "5000.00",
+                                                         "rationale": "too much"})
+    assert refused.value.field_errors == {
+        "amount_to_pay": ["Must be at most the amount claimed (1000.00)."]}
+    view = flows.show(insurer, case_id)  # the case did not move and has no incident
+    assert view.case.status == "active" and view.incidents == []
+    assert [t.element_id for t in view.open_tasks] == ["assess_loss"]
+    with insurer() as work:
         assert work.session.scalars(select(Claim)).one().assessed_amount is None

@@ -13,7 +13,8 @@ from tests.support.applicants import DELIVERY, PREMIUM, RECEIPT, applicant
 
 def _to_underwriting(uow, data) -> int:  # type: ignore[no-untyped-def]
     case_id = flows.start(uow, "new_business", data)
-    flows.complete(uow, case_id, "record_first_premium", PREMIUM)
+    due = flows.show(uow, case_id).data["verification"]["premium_due"]  # product and sum
+    flows.complete(uow, case_id, "record_first_premium", {**PREMIUM, "amount": str(due)})
     return case_id
 
 
