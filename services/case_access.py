@@ -25,18 +25,20 @@ from .roles import Actor
 _LANES_BY_CONTENT: dict[str, frozenset[str]] = {}
 
 
-def _lanes_of(session: Session, version: ProcessVersion) -> frozenset[str]:
-    lanes = _LANES_BY_CONTENT.get(version.content_hash)
+def _lanes_of(session: Session, version_id: int, content_hash: str) -> frozenset[str]:
+    lanes = _LANES_BY_CONTENT.get(content_hash)
     if lanes is None:
-        lanes = lane_roles(definition_for(session, version))
-        _LANES_BY_CONTENT[version.content_hash] = lanes
+        version = session.get(ProcessVersion, version_id)
+        lanes = lane_roles(definition_for(session, version)) if version else frozenset()
+        _LANES_BY_CONTENT[content_hash] = lanes
     return lanes
 
 
 def _lane_version_ids(session: Session, roles: frozenset[str]) -> list[int]:
     """Versions with a lane of one of `roles` (a small table: one row per deploy)."""
-    return [version.id for version in session.scalars(select(ProcessVersion))
-            if _lanes_of(session, version) & roles]
+    versions = session.execute(select(ProcessVersion.id, ProcessVersion.content_hash))
+    return [version_id for version_id, content_hash in versions
+            if _lanes_of(session, version_id, content_hash) & roles]
 
 
 def _holds_a_task(viewer: Actor, case_id: ColumnElement[int] | int
@@ -60,8 +62,9 @@ def case_filter(session: Session, viewer: Actor | None) -> ColumnElement[bool] |
 def can_see_case(session: Session, viewer: Actor | None, case: Case) -> bool:
     if viewer is None or viewer.oversees or case.started_by == viewer.username:
         return True
-    version = session.get(ProcessVersion, case.process_version_id)
-    if version is not None and _lanes_of(session, version) & viewer.roles:
+    content_hash = session.scalar(select(ProcessVersion.content_hash).where(
+        ProcessVersion.id == case.process_version_id))
+    if content_hash and _lanes_of(session, case.process_version_id, content_hash) & viewer.roles:
         return True
     return bool(session.scalar(select(_holds_a_task(viewer, case.id))))
 
