@@ -45,7 +45,8 @@ def start_loop(uow: Uow, limit: int) -> tuple[int, str]:
 
 def _open_task(uow: Uow, case_id: int) -> str:
     with uow() as work:
-        return next(t.id for t in tasks.list_open_tasks(work.session) if t.case_id == case_id)
+        return next(t.id for t in tasks.list_open_tasks(work.session, viewer=None)
+                    if t.case_id == case_id)
 
 
 def long_case(uow: Uow, events: int) -> tuple[int, int]:

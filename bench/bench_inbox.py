@@ -13,7 +13,9 @@ completion under 30 ms at the median, both as seen by the HTTP client.
    connection signs in as clerk1 through /login like a browser (cookie + CSRF token).
 4. GET /inbox for: the groups tab's first page; filtered (process + overdue); searched by a
    business key prefix and by a customer name; each --requests times after warm-up.
-5. POST /tasks/<id> action=complete with the form filled in, for each real case: first the
+5. The other reads of open work, filtered by the need-to-know rule (services/case_access.py)
+   in SQL: the overview page, GET /api/v1/tasks and a case page, each --requests times.
+6. POST /tasks/<id> action=complete with the form filled in, for each real case: first the
    first-premium task (three automated steps follow it: the premium booking, the risk
    record and the policy issue), then the same cases' deliver-policy task (one follows).
 
@@ -177,6 +179,25 @@ def measure_inbox(browser: Browser, requests: int, warmup: int) -> dict[str, Any
     return figures
 
 
+def measure_reads(browser: Browser, case_id: int, requests: int,
+                  warmup: int) -> dict[str, Any]:
+    """Pages that list or show cases outside the inbox, as the signed-in clerk sees them."""
+    figures: dict[str, Any] = {}
+    for name, path in {"overview": "/", "api_tasks": "/api/v1/tasks",
+                       "case_page": f"/cases/{case_id}"}.items():
+        for _ in range(warmup):
+            browser.request("GET", path)
+        statuses: list[int] = []
+
+        def get(target: str = path, sink: list[int] = statuses) -> None:
+            sink.append(browser.request("GET", target)[0])
+
+        samples = [timed(get) for _ in range(requests)]
+        assert set(statuses) == {200}, f"{path}: HTTP {statuses[-1]}"
+        figures[name] = {"path": path, **percentiles(samples)}
+    return figures
+
+
 PREMIUM_FORM = {"method": "online", "amount": "450.00"}
 DELIVERY_FORM = {"method": "mail"}
 
@@ -255,6 +276,11 @@ def main() -> None:
         browser = Browser("127.0.0.1", server.server_port)
         browser.sign_in(CLERK)
         figures: dict[str, Any] = {"inbox": measure_inbox(browser, args.requests, args.warmup)}
+        with uow() as work:
+            first_case = work.session.scalar(select(HumanTask.case_id).where(
+                HumanTask.id == task_ids[0]))
+        figures["reads"] = measure_reads(browser, int(first_case or 0), args.requests,
+                                         args.warmup)
         # First premium: the heaviest clerk step (three automated steps follow it).
         figures["complete_task"] = measure_completions(browser, task_ids, warm_completions,
                                                        PREMIUM_FORM)

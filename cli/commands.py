@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from services import cases, processes, tasks
+from services.actors import active_actor
 from web.present import case_json, case_view_json, task_json, version_json
 
 from .audit import audit_group
@@ -97,12 +98,14 @@ def cases_group() -> None:
 @cases_group.command("start", help="Start a case of PROCESS with start data given as JSON.")
 @click.argument("process_id", metavar="PROCESS")
 @click.option("--data", default="{}", help="Start form data as a JSON object.")
-@click.option("--user", default="cli", show_default=True, help="Who starts the case.")
+@click.option("--user", required=True,
+              help="Who starts the case: an active user with the start lane's role.")
 @json_flag
 def cases_start(process_id: str, data: str, user: str, as_json: bool) -> None:
     payload = parse_json_option(data, "--data")
     with user_errors(), uow() as work:
-        case = cases.start_case(work.session, process_id, payload, user)
+        actor = active_actor(work.session, user)
+        case = cases.start_case(work.session, process_id, payload, actor.username, actor.roles)
         work.commit()
         shown = case_json(case)
     emit_json(shown) if as_json else click.echo(
@@ -114,7 +117,7 @@ def cases_start(process_id: str, data: str, user: str, as_json: bool) -> None:
 @json_flag
 def cases_show(case_id: int, as_json: bool) -> None:
     with user_errors(), uow() as work:
-        view = case_view_json(cases.show_case(work.session, case_id))
+        view = case_view_json(cases.show_case(work.session, case_id, viewer=None))
     if as_json:
         emit_json(view)
         return
@@ -140,19 +143,22 @@ def tasks_group() -> None:
 @json_flag
 def tasks_list(role: str | None, assignee: str | None, as_json: bool) -> None:
     with uow() as work:
-        rows = [task_json(t) for t in tasks.list_open_tasks(work.session, role, assignee)]
+        rows = [task_json(t) for t in tasks.list_open_tasks(work.session, role, assignee,
+                                                            viewer=None)]
     emit_json(rows) if as_json else table(rows, ["id", "case_id", "title", "role", "due_at"])
 
 
 @tasks_group.command("complete", help="Complete task ID with form data given as JSON.")
 @click.argument("task_id")
 @click.option("--data", required=True, help="Form data as a JSON object.")
-@click.option("--user", required=True, help="Who completes the task (audited).")
+@click.option("--user", required=True,
+              help="Who completes the task (audited): an active user with the task's role.")
 @json_flag
 def tasks_complete(task_id: str, data: str, user: str, as_json: bool) -> None:
     payload = parse_json_option(data, "--data")
     with user_errors(), uow() as work:
-        task = tasks.complete_task(work.session, task_id, payload, user)
+        actor = active_actor(work.session, user)
+        task = tasks.complete_task(work.session, task_id, payload, actor.username, actor.roles)
         work.commit()
         shown = task_json(task)
     emit_json(shown) if as_json else click.echo(f"completed '{shown['title']}' of case "

@@ -8,14 +8,17 @@ import click
 from flask.cli import AppGroup
 
 from services import incidents, messages
+from services.actors import active_actor
 from services.incidents import Resolution
 from web.present import incident_json, message_json
 
 from .output import emit_json, parse_json_option, table, uow, user_errors
 
 json_flag = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-user_option = click.option("--user", default="cli", show_default=True,
-                           help="Who acts (audited).")
+user_option = click.option("--user", required=True,
+                           help="Who acts (audited): an active user.")
+admin_option = click.option("--user", required=True,
+                            help="Who acts (audited): an active user with the admin role.")
 
 
 @click.group("messages", cls=AppGroup, help="Send messages from outside to waiting cases.")
@@ -35,7 +38,8 @@ def messages_send(name: str, key: str, payload: str, message_id: str | None, use
                   as_json: bool) -> None:
     data = parse_json_option(payload, "--payload")
     with user_errors(), uow() as work:
-        outcome = messages.receive_message(work.session, name, key, data, message_id, user)
+        sender = active_actor(work.session, user).username
+        outcome = messages.receive_message(work.session, name, key, data, message_id, sender)
         work.commit()
         shown = message_json(outcome)
     if as_json:
@@ -65,11 +69,12 @@ def incidents_list(as_json: bool) -> None:
 
 @incidents_group.command("retry", help="Run the failed step of incident ID again.")
 @click.argument("incident_id", type=int)
-@user_option
+@admin_option
 @json_flag
 def incidents_retry(incident_id: int, user: str, as_json: bool) -> None:
     with user_errors(), uow() as work:
-        resolution = incidents.retry_incident(work.session, incident_id, user)
+        admin = active_actor(work.session, user, *incidents.RESOLVING_ROLES).username
+        resolution = incidents.retry_incident(work.session, incident_id, admin)
         work.commit()
         _report(resolution, as_json)
 
@@ -78,11 +83,12 @@ def incidents_retry(incident_id: int, user: str, as_json: bool) -> None:
                          "running it; the reason is kept in the case history.")
 @click.argument("incident_id", type=int)
 @click.option("--reason", required=True, help="Why the step may be skipped.")
-@user_option
+@admin_option
 @json_flag
 def incidents_skip(incident_id: int, reason: str, user: str, as_json: bool) -> None:
     with user_errors(), uow() as work:
-        resolution = incidents.skip_incident(work.session, incident_id, reason, user)
+        admin = active_actor(work.session, user, *incidents.RESOLVING_ROLES).username
+        resolution = incidents.skip_incident(work.session, incident_id, reason, admin)
         work.commit()
         _report(resolution, as_json)
 

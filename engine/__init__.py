@@ -7,7 +7,13 @@
 """
 
 from .bundle import Problem, ProcessBundle, discover, form_path
-from .definitions import ProcessDefinition, parse_bundle, start_role, user_task_names
+from .definitions import (
+    ProcessDefinition,
+    lane_roles,
+    parse_bundle,
+    start_role,
+    user_task_names,
+)
 from .errors import EngineError, EngineInvariantError, NotWaitingForMessage, TaskNotReady
 from .retries import RetryPolicy
 from .runtime import (
@@ -22,6 +28,7 @@ from .spiff import HandlerOutcome, ServiceTaskFailed
 from .validation import start_form_keys, validate_bundle
 
 __all__ = [
+    "lane_roles",
     "start_role",
     "user_task_names",
     "SERIALIZER_VERSION",

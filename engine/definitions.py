@@ -86,3 +86,9 @@ def start_role(definition: ProcessDefinition) -> str | None:
         if type(spec).__name__ == "StartEvent" and getattr(spec, "lane", None):
             return role_for_lane(spec.lane)
     return None
+
+
+def lane_roles(definition: ProcessDefinition) -> frozenset[str]:
+    """The roles of every lane of the process: who works on its cases, so may read them."""
+    return frozenset(role_for_lane(spec.lane) for spec in definition.spec.task_specs.values()
+                     if getattr(spec, "lane", None))

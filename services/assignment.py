@@ -16,13 +16,18 @@ from models import Case, HumanTask, User
 from models.direct import DirectStatement
 
 from . import audit
-from .errors import Conflict, InvalidInput, PermissionDenied
+from .case_access import can_see_case
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .roles import ALL_ROLES, Actor
 from .tasks import lock_task
 
 
-def _open_task_locked(session: Session, task_id: str) -> tuple[HumanTask, Case]:
+def _open_task_locked(session: Session, task_id: str, actor: Actor
+                      ) -> tuple[HumanTask, Case]:
+    """A task of a case out of the actor's reach is reported as unknown (case_access)."""
     task, case = lock_task(session, task_id)
+    if not can_see_case(session, actor, case):
+        raise NotFound(f"there is no task {task_id}")
     if task.status != "open":
         raise Conflict(f"the task '{task.title}' is already {task.status}")
     return task, case
@@ -36,7 +41,7 @@ def require_can_work(actor: Actor, task: HumanTask) -> None:
 
 def claim(session: Session, task_id: str, actor: Actor) -> HumanTask:
     """Take an unclaimed task of one of my roles; claiming my own task again changes nothing."""
-    task, case = _open_task_locked(session, task_id)
+    task, case = _open_task_locked(session, task_id, actor)
     require_can_work(actor, task)
     if task.assignee == actor.username:
         return task
@@ -48,7 +53,7 @@ def claim(session: Session, task_id: str, actor: Actor) -> HumanTask:
 
 def release(session: Session, task_id: str, actor: Actor) -> HumanTask:
     """Give a claimed task back to its group (the assignee, or a supervisor)."""
-    task, case = _open_task_locked(session, task_id)
+    task, case = _open_task_locked(session, task_id, actor)
     if task.assignee is None:
         raise Conflict(f"the task '{task.title}' is not claimed")
     if task.assignee != actor.username and not actor.supervises:
@@ -62,7 +67,7 @@ def reassign(session: Session, task_id: str, to_username: str, actor: Actor) -> 
     """A supervisor hands a task to a named person who holds the task's role."""
     if not actor.supervises:
         raise PermissionDenied("only a supervisor can reassign tasks")
-    task, case = _open_task_locked(session, task_id)
+    task, case = _open_task_locked(session, task_id, actor)
     person = session.scalar(select(User).where(User.username == to_username.strip()))
     if person is None or not person.active:
         raise InvalidInput("choose someone to reassign to",

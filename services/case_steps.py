@@ -80,7 +80,8 @@ def _display(data: dict[str, Any]) -> Any:
 
 
 def _diagram(session: Session, case: Case, step: ReplayStep) -> StepDiagram:
-    names = element_names(case_bpmn_xml(session, case.id))
+    # The audit pages are for overseers only (web/audit_pages.py), who see every case.
+    names = element_names(case_bpmn_xml(session, case.id, viewer=None))
     current = [i for i in dict.fromkeys(step.current) if i in names]
     completed = [i for i in dict.fromkeys(step.completed) if i in names and i not in current]
     return StepDiagram(completed, current, {i: names[i] for i in completed + current})

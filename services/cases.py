@@ -16,11 +16,12 @@ from models.direct import DirectStatement, every_column
 from models.engine import GENESIS_HASH
 
 from . import audit, case_store
+from .case_access import case_filter, visible_case
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .forms import load_schema, validate_form_text
 from .invoker import make_invoker
 from .processes import require_latest, version_definition
-from .roles import ALL_ROLES
+from .roles import ALL_ROLES, Actor
 from .unit_of_work import as_loaded
 
 
@@ -122,8 +123,9 @@ def get_case(session: Session, case_id: int, *, for_update: bool = False) -> Cas
     return case
 
 
-def show_case(session: Session, case_id: int) -> CaseView:
-    case = get_case(session, case_id)
+def show_case(session: Session, case_id: int, *, viewer: Actor | None) -> CaseView:
+    """The case with its tasks and history, for a viewer who may see it (case_access)."""
+    case = visible_case(session, viewer, case_id)
     version = session.get(ProcessVersion, case.process_version_id)
     assert version is not None
     loaded = case_store.restore(session, case)
@@ -137,8 +139,13 @@ def show_case(session: Session, case_id: int) -> CaseView:
 
 
 def find_cases(session: Session, business_key: str | None = None,
-               status: str | None = None, limit: int = 50) -> list[Case]:
+               status: str | None = None, limit: int = 50, *,
+               viewer: Actor | None) -> list[Case]:
+    """Newest first, only the cases the viewer may see (case_access)."""
     query = select(Case).order_by(Case.id.desc()).limit(limit)
+    reach = case_filter(session, viewer)
+    if reach is not None:
+        query = query.where(reach)
     if business_key:
         query = query.where(Case.business_key == business_key)
     if status:

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from engine.diagram import bpmn_file_for, element_names, start_event_ids
 from models import AuditEvent, Case, HumanTask, Incident, ProcessVersion, StoredFile
 
+from .case_access import visible_case
 from .errors import NotFound
+from .roles import Actor
 
 # History kinds that mean "this element finished"; each carries the element id.
 FINISHED_KINDS = ("task_completed", "service_called", "decision_evaluated", "gateway_passed",
@@ -32,8 +34,8 @@ class CaseDiagram:
     names: dict[str, str] = field(default_factory=dict)
 
 
-def case_diagram(session: Session, case_id: int) -> CaseDiagram:
-    case = _case(session, case_id)
+def case_diagram(session: Session, case_id: int, *, viewer: Actor | None) -> CaseDiagram:
+    case = visible_case(session, viewer, case_id)
     xml_text = _version_bpmn(session, case)
     names = element_names(xml_text)
     current = _known(_current_ids(session, case.id), names)
@@ -43,16 +45,9 @@ def case_diagram(session: Session, case_id: int) -> CaseDiagram:
                        {i: names[i] for i in completed + current})
 
 
-def case_bpmn_xml(session: Session, case_id: int) -> str:
+def case_bpmn_xml(session: Session, case_id: int, *, viewer: Actor | None) -> str:
     """The BPMN file of the version the case started on, not of today's deployed version."""
-    return _version_bpmn(session, _case(session, case_id))
-
-
-def _case(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"there is no case {case_id}")
-    return case
+    return _version_bpmn(session, visible_case(session, viewer, case_id))
 
 
 def _version_bpmn(session: Session, case: Case) -> str:

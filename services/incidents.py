@@ -22,6 +22,8 @@ from .cases import get_case
 from .errors import Conflict, InvalidInput, NotFound
 
 RESOLVED, SKIPPED, RETRIED = "resolved", "skipped", "retried"
+# Who may retry or skip an incident, on the web and the CLI alike.
+RESOLVING_ROLES = ("admin",)
 
 
 @dataclass(frozen=True)

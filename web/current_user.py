@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import g
 
 from models import User
+from services.roles import Actor
 from services.tokens import TokenHolder
 
 
@@ -38,6 +39,11 @@ class CurrentUser:
     def has_role(self, *roles: str) -> bool:
         """True when the user holds any of `roles`."""
         return not self.roles.isdisjoint(roles)
+
+    @property
+    def actor(self) -> Actor:
+        """The person as the services see them."""
+        return Actor(self.username, self.roles)
 
     @property
     def is_supervisor(self) -> bool:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response
 
 from services import diagrams
 
+from .inbox import acting
 from .uow import unit_of_work
 
 diagram_pages = Blueprint("diagrams", __name__)
@@ -15,7 +16,7 @@ diagram_pages = Blueprint("diagrams", __name__)
 def case_bpmn(case_id: int) -> Response:
     """The case's own version of the process, so an old case is drawn as it actually runs."""
     with unit_of_work() as uow:
-        xml_text = diagrams.case_bpmn_xml(uow.session, case_id)
+        xml_text = diagrams.case_bpmn_xml(uow.session, case_id, viewer=acting())
     response = Response(xml_text, mimetype="application/xml")
     # A case never changes version, but pages are not public for long: keep it private.
     response.cache_control.private = True

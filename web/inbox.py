@@ -22,7 +22,7 @@ def acting() -> Actor:
     """The signed-in person as the services see them (every page requires sign-in)."""
     user = current_user()
     assert user is not None  # web.access.login_required runs before every view
-    return Actor(user.username, user.roles)
+    return user.actor
 
 
 @inbox_pages.get("/inbox")

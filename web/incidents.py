@@ -31,7 +31,7 @@ def list_incidents() -> str:
 
 
 @incident_pages.post("/incidents/<int:incident_id>/retry")
-@roles_required("admin")
+@roles_required(*incidents.RESOLVING_ROLES)
 def retry(incident_id: int) -> Response:
     with unit_of_work() as uow:
         resolution = incidents.retry_incident(uow.session, incident_id, _actor())
@@ -41,7 +41,7 @@ def retry(incident_id: int) -> Response:
 
 
 @incident_pages.post("/incidents/<int:incident_id>/skip")
-@roles_required("admin")
+@roles_required(*incidents.RESOLVING_ROLES)
 def skip(incident_id: int) -> Response:
     with unit_of_work() as uow:
         resolution = incidents.skip_incident(uow.session, incident_id,

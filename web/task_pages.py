@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from models import HumanTask
 from services import assignment, drafts, tasks
+from services.case_access import visible_task
 from services.case_context import case_context
 from services.cases import get_case
 from services.errors import InvalidInput, PermissionDenied
@@ -24,7 +25,9 @@ NOT_FIELDS = {"csrf_token", "action", "next"}
 
 
 def _visible_task(session: Session, task_id: str, actor: Actor) -> HumanTask:
-    task = tasks.get_task(session, task_id)
+    """404 when the case is out of the actor's reach; 403 when they may see the case but
+    the task is for another role (and not theirs)."""
+    task = visible_task(session, actor, task_id)
     if not actor.can_see(task.role, task.assignee):
         raise PermissionDenied(f"the task \u201c{task.title}\u201d is for the "
                                f"{task.role.replace('_', ' ')} role")

@@ -32,7 +32,7 @@ def client(app: Flask) -> FlaskClient:
 
 def _diagram(uow, case_id: int) -> diagrams.CaseDiagram:  # type: ignore[no-untyped-def]
     with uow() as work:
-        return diagrams.case_diagram(work.session, case_id)
+        return diagrams.case_diagram(work.session, case_id, viewer=None)
 
 
 def test_case_stopped_at_a_user_task(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
@@ -62,7 +62,7 @@ def test_open_incident_is_a_current_step(app: Flask, uow) -> None:  # type: igno
 
 def test_unknown_case_raises_not_found(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(NotFound), uow() as work:
-        diagrams.case_diagram(work.session, 999)
+        diagrams.case_diagram(work.session, 999, viewer=None)
 
 
 def test_xml_route_serves_the_version_the_case_runs_on(

@@ -19,7 +19,13 @@ from models import Case, InboundMessage, Incident, Payment
 from tests.processes.conftest import TODAY
 from tests.support import flows
 from tests.support.applicants import applicant
-from tests.support.auth import api_client, csrf_token, signed_in_client, token_client
+from tests.support.auth import (
+    api_client,
+    csrf_token,
+    ensure_demo_user,
+    signed_in_client,
+    token_client,
+)
 
 CLAIM = {"policy_number": "POL-000001", "loss_date": "2026-11-25", "cause": "accident",
          "description": "Fell from a ladder", "amount_claimed": "-50.00"}
@@ -103,6 +109,7 @@ def test_a_short_first_premium_is_refused_by_the_api(app: Flask, uow) -> None:  
 
 def test_a_short_first_premium_is_named_by_the_cli(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
     case_id, task_id = _premium_task(uow)
+    ensure_demo_user(app, "clerk1")
     result = app.test_cli_runner().invoke(args=[
         "tasks", "complete", task_id, "--user", "clerk1", "--data",
         json.dumps({"method": "online", "amount": "0.01", "paid_on": "2026-11-25"})])

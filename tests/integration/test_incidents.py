@@ -15,7 +15,7 @@ from models import Incident
 from services import history, incidents
 from services.errors import Conflict, InvalidInput
 from tests.support import flows
-from tests.support.auth import csrf_token, signed_in_client
+from tests.support.auth import csrf_token, ensure_demo_user, signed_in_client
 
 
 def _fix_the_failing_system(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,17 +117,18 @@ def test_cli_lists_retries_and_skips(app: Flask, deployed) -> None:  # type: ign
     listed = json.loads(runner.invoke(args=["incidents", "list", "--json"]).output)
     assert [row["id"] for row in listed] == [first, second]
     assert listed[0]["business_key"] is None and listed[0]["element_id"] == "call_fail"
-    failed_again = runner.invoke(args=["incidents", "retry", str(first)])
+    ensure_demo_user(app, "admin")
+    failed_again = runner.invoke(args=["incidents", "retry", str(first), "--user", "admin"])
     assert failed_again.exit_code == 0 and "failed again" in failed_again.output
-    no_reason = runner.invoke(args=["incidents", "skip", str(second)])
+    no_reason = runner.invoke(args=["incidents", "skip", str(second), "--user", "admin"])
     assert no_reason.exit_code == 2 and "--reason" in no_reason.output
     skipped = runner.invoke(args=["incidents", "skip", str(second), "--reason", "done by hand",
-                                  "--user", "ops1", "--json"])
+                                  "--user", "admin", "--json"])
     assert skipped.exit_code == 0, skipped.output
     shown = json.loads(skipped.output)
     assert shown["incident"]["status"] == "skipped" and shown["case"]["status"] == "completed"
-    assert shown["incident"]["resolved_by"] == "ops1"
-    unknown = runner.invoke(args=["incidents", "retry", "4242"])
+    assert shown["incident"]["resolved_by"] == "admin"
+    unknown = runner.invoke(args=["incidents", "retry", "4242", "--user", "admin"])
     assert unknown.exit_code == 1 and "there is no incident 4242" in unknown.output
 
 

@@ -16,7 +16,13 @@ from models import InboundMessage
 from tests.processes.conftest import TODAY
 from tests.support import flows
 from tests.support.applicants import applicant
-from tests.support.auth import api_client, csrf_token, signed_in_client, token_client
+from tests.support.auth import (
+    api_client,
+    csrf_token,
+    ensure_demo_user,
+    signed_in_client,
+    token_client,
+)
 
 PAYMENT = {"method": "online", "amount": "450.00", "paid_on": "2026-11-25", "reference": "PSP-1"}
 
@@ -53,18 +59,18 @@ def _send(client: FlaskClient, key: str, message_id: str | None = None,
 
 def test_delivered_then_duplicate(app: Flask, client: FlaskClient, uow) -> None:  # type: ignore[no-untyped-def]
     key = _waiting_for_premium(uow)
-    staff = api_client(app, "fin1")  # tokens only send messages: a person reads the case
+    clerk = api_client(app, "clerk1")  # finance works claims only, so cannot read the case
     first = _send(client, key.lower(), "PSP-MSG-1")
     assert first.status_code == 200, first.get_json()
     shown = first.get_json()
     assert (shown["outcome"], shown["duplicate"], shown["key"]) == ("delivered", False, key)
     assert shown["payload"]["amount"] == "450.00"
-    case = staff.get(f"/api/v1/cases/{shown['case_id']}").get_json()
+    case = clerk.get(f"/api/v1/cases/{shown['case_id']}").get_json()
     assert [t["element_id"] for t in case["open_tasks"]] == ["deliver_policy"]
     again = _send(client, key, "PSP-MSG-1")
     assert again.status_code == 200
     assert again.get_json()["duplicate"] is True and again.get_json()["outcome"] == "delivered"
-    assert len(staff.get(f"/api/v1/cases/{shown['case_id']}").get_json()["events"]) == \
+    assert len(clerk.get(f"/api/v1/cases/{shown['case_id']}").get_json()["events"]) == \
         len(case["events"])
 
 
@@ -141,18 +147,21 @@ def test_a_token_sends_only_the_names_it_was_allowed(app: Flask, uow) -> None:  
 def test_cli_send(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
     key = _waiting_for_premium(uow)
     runner = app.test_cli_runner()
+    ensure_demo_user(app, "fin1")
     assert runner.invoke(args=["messages", "send", "--help"]).exit_code == 0
     sent = runner.invoke(args=["messages", "send", "premium_payment_received", "--key", key,
-                               "--payload", json.dumps(PAYMENT), "--id", "CLI-1", "--json"])
+                               "--payload", json.dumps(PAYMENT), "--id", "CLI-1", "--json",
+                               "--user", "fin1"])
     assert sent.exit_code == 0, sent.output
     assert json.loads(sent.output)["outcome"] == "delivered"
     again = runner.invoke(args=["messages", "send", "premium_payment_received", "--key", key,
-                                "--payload", json.dumps(PAYMENT), "--id", "CLI-1"])
+                                "--payload", json.dumps(PAYMENT), "--id", "CLI-1",
+                                "--user", "fin1"])
     assert again.exit_code == 0 and "already received" in again.output
     unknown = runner.invoke(args=["messages", "send", "premium_payment_received", "--key",
-                                  "APP-999", "--payload", json.dumps(PAYMENT)])
+                                  "APP-999", "--payload", json.dumps(PAYMENT), "--user", "fin1"])
     assert unknown.exit_code == 1 and "no case has the key APP-999" in unknown.output
     bad = runner.invoke(args=["messages", "send", "premium_payment_received", "--key", key,
-                              "--payload", '{"method": "cash"}'])
+                              "--payload", '{"method": "cash"}', "--user", "fin1"])
     assert bad.exit_code == 1 and "method: Choose one of" in bad.output
     assert "Traceback" not in bad.output

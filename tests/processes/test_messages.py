@@ -34,7 +34,7 @@ def send(uow, name: str, key: str, payload: object,  # type: ignore[no-untyped-d
 
 def flows_diagram(uow, case_id: int) -> diagrams.CaseDiagram:  # type: ignore[no-untyped-def]
     with uow() as work:
-        return diagrams.case_diagram(work.session, case_id)
+        return diagrams.case_diagram(work.session, case_id, viewer=None)
 
 
 def _key(uow, case_id: int) -> str:  # type: ignore[no-untyped-def]

@@ -32,7 +32,7 @@ def start(uow: UowFactory, process_id: str, data: dict[str, Any], actor: str = "
 
 def show(uow: UowFactory, case_id: int) -> CaseView:
     with uow() as work:
-        return cases.show_case(work.session, case_id)
+        return cases.show_case(work.session, case_id, viewer=None)
 
 
 def open_task(uow: UowFactory, case_id: int, element_id: str | None = None) -> str:
