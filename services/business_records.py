@@ -122,13 +122,17 @@ def compare(session: Session, recorded_by_case: Mapping[int, Recorded]
     stored = _stored_rows(session, [key for recorded in recorded_by_case.values()
                                     for key in recorded])
     links = {case_id: _links(recorded) for case_id, recorded in recorded_by_case.items()}
-    extras = _linked_rows(session, links.values())
+    by_owner = _by_owner(session, links.values())
+    extras = {case_id: sorted({key for owner in links[case_id]
+                               for key in by_owner.get(owner, ()) if key not in recorded})
+              for case_id, recorded in recorded_by_case.items()}
+    stored |= _stored_rows(session, [key for keys in extras.values() for key in keys
+                                     if key not in stored])
     found: dict[int, list[RecordDifference]] = {}
     for case_id, recorded in recorded_by_case.items():
         differences = [difference for key in sorted(recorded)
                        for difference in _differences(key, recorded[key], stored.get(key))]
-        differences += [_extra(key, values) for key, values in sorted(extras.items())
-                        if key not in recorded and _linked(key[0], values, links[case_id])]
+        differences += [_extra(key, stored[key]) for key in extras[case_id] if key in stored]
         if differences:
             found[case_id] = differences
     return found
@@ -148,55 +152,50 @@ def _stored_rows(session: Session, keys: Sequence[Key]) -> Recorded:
     return stored
 
 
-@dataclass(frozen=True)
-class _Links:
-    """The case's applications, policies and claims, by id, as its history recorded them."""
-
-    applications: frozenset[int]
-    policies: frozenset[int]
-    claims: frozenset[int]
-
-
-def _links(recorded: Recorded) -> _Links:
-    applications = {values.get("application_id") for (name, _), values in recorded.items()
-                    if name in ("policy", "payment")}
-    return _Links(frozenset(i for i in applications if isinstance(i, int)),
-                  frozenset(i for name, i in recorded if name == "policy"),
-                  frozenset(i for name, i in recorded if name == "claim"))
+def _links(recorded: Recorded) -> set[Key]:
+    """The case's applications, policies and claims, as (table, id), as its history recorded
+    them: what a policy or payment of the case hangs from."""
+    owners = {(name, row_id) for name, row_id in recorded if name in ("policy", "claim")}
+    owners |= {("application", values["application_id"])
+               for (name, _), values in recorded.items()
+               if name in ("policy", "payment") and isinstance(values.get("application_id"), int)}
+    return owners
 
 
-def _linked(table: str, values: Mapping[str, Any], links: _Links) -> bool:
-    """A policy of one of the case's applications; a payment for one of its claims, or (not
-    for a claim) for one of its applications or policies."""
+def _owners(table: str, row: Any) -> list[Key]:
+    """What a row hangs from: a policy from its application; a payment from its claim, or
+    (not for a claim) from its application and policy."""
     if table == "policy":
-        return values.get("application_id") in links.applications
-    if values.get("claim_id") is not None:
-        return values["claim_id"] in links.claims
-    return values.get("application_id") in links.applications or \
-        values.get("policy_id") in links.policies
+        return [("application", row.application_id)]
+    if row.claim_id is not None:
+        return [("claim", row.claim_id)]
+    return [(name, row_id) for name, row_id in (("application", row.application_id),
+                                                ("policy", row.policy_id))
+            if row_id is not None]
 
 
-def _linked_rows(session: Session, links: Iterable[_Links]) -> Recorded:
-    """Policies and payments linked to any of these applications, policies and claims."""
-    applications: set[int] = set()
-    policies: set[int] = set()
-    claims: set[int] = set()
-    for link in links:
-        applications |= link.applications
-        policies |= link.policies
-        claims |= link.claims
-    found: Recorded = {}
+def _by_owner(session: Session, links: Iterable[set[Key]]) -> dict[Key, list[Key]]:
+    """The policies and payments hanging from any of these applications, policies and
+    claims, by what they hang from (ids and links only: few of them are ever shown)."""
+    ids: dict[str, set[int]] = {"application": set(), "policy": set(), "claim": set()}
+    for owners in links:
+        for name, row_id in owners:
+            ids[name].add(row_id)
     policy, payment = _table("policy"), _table("payment")
-    for chunk in _chunks(applications):
-        for row in session.execute(select(*policy.c).where(policy.c.application_id.in_(chunk))):
-            found[("policy", row.id)] = stored_values(row._mapping)
-    conditions = [(payment.c.claim_id, claims), (payment.c.application_id, applications),
-                  (payment.c.policy_id, policies)]
-    for column, ids in conditions:
-        for chunk in _chunks(ids):
-            for row in session.execute(select(*payment.c).where(column.in_(chunk))):
-                found[("payment", row.id)] = stored_values(row._mapping)
-    return found
+    payment_links = (payment.c.id, payment.c.application_id, payment.c.policy_id,
+                     payment.c.claim_id)
+    reads = [(select(policy.c.id, policy.c.application_id), policy.c.application_id,
+              ids["application"], "policy"),
+             (select(*payment_links), payment.c.claim_id, ids["claim"], "payment"),
+             (select(*payment_links), payment.c.application_id, ids["application"], "payment"),
+             (select(*payment_links), payment.c.policy_id, ids["policy"], "payment")]
+    found: dict[Key, set[Key]] = {}
+    for query, column, wanted, name in reads:
+        for chunk in _chunks(wanted):
+            for row in session.execute(query.where(column.in_(chunk))):
+                for owner in _owners(name, row):
+                    found.setdefault(owner, set()).add((name, row.id))
+    return {owner: sorted(keys) for owner, keys in found.items()}
 
 
 def _chunks(ids: set[int]) -> list[list[int]]:
@@ -214,7 +213,8 @@ def _differences(key: Key, recorded: dict[str, Any], stored: dict[str, Any] | No
     return [RecordDifference(name, row_id, _text(stored.get(NUMBER_COLUMNS[name]) or number),
                              CHANGED, column, recorded.get(column), stored.get(column))
             for column in sorted(set(recorded) | set(stored))
-            if as_chained(recorded.get(column)) != as_chained(stored.get(column))]
+            if recorded.get(column) != stored.get(column)
+            and as_chained(recorded.get(column)) != as_chained(stored.get(column))]
 
 
 def _extra(key: Key, values: dict[str, Any]) -> RecordDifference:
