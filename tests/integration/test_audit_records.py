@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from models import AuditEvent, Claim, Payment, Policy
 from services import audit_verify
+from services.replay import replay_case
 from tests.support import flows
 from tests.support.audit import accepted_case, tamper
 from tests.support.auth import signed_in_client
@@ -86,6 +87,9 @@ def test_untouched_cases_pass(app: Flask, cases: dict[str, Any], uow) -> None:  
     for case_id in (cases["policy_case"], cases["paid"], cases["rejected"]):
         check = _check(uow, case_id)
         assert check.sound and check.records_compared >= 1, check.sentence()
+        with uow() as work:  # replay hands the recorded records back: it still matches
+            report = replay_case(work.session, case_id)
+        assert report.matches, report.differences
     every = _run(app, "audit", "verify", "--all")
     assert every.exit_code == 0, every.output
     assert "compared 5 business records with their history" in every.output
