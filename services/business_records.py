@@ -144,9 +144,8 @@ def _stored_rows(session: Session, keys: Sequence[Key]) -> Recorded:
         ids_by_table.setdefault(name, set()).add(row_id)
     stored: Recorded = {}
     for name, ids in ids_by_table.items():
-        table, ordered = _table(name), sorted(ids)
-        for start in range(0, len(ordered), RECORDS_PER_READ):
-            chunk = ordered[start:start + RECORDS_PER_READ]
+        table = _table(name)
+        for chunk in _chunks(ids):
             for row in session.execute(select(*table.c).where(table.c.id.in_(chunk))):
                 stored[(name, row.id)] = stored_values(row._mapping)
     return stored
