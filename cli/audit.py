@@ -47,7 +47,9 @@ def snapshot() -> Iterator[UnitOfWork]:
 
 
 @audit_group.command("verify", help="Check the hash chain of case CASE_ID, or of every case "
-                     "with --all. Exit status 1 when any history was altered.")
+                     "with --all, and compare the payments, policies and claims each case "
+                     "wrote with the values its history last recorded. Exit status 1 when "
+                     "any history was altered or any such record differs.")
 @click.argument("case_id", type=int, required=False)
 @click.option("--all", "all_cases", is_flag=True, help="Check every case (with a summary).")
 def audit_verify_command(case_id: int | None, all_cases: bool) -> None:
@@ -57,7 +59,7 @@ def audit_verify_command(case_id: int | None, all_cases: bool) -> None:
         with user_errors(), snapshot() as work:
             check = audit_verify.verify_case(work.session, case_id)
         click.echo(check.sentence())
-        sys.exit(0 if check.intact else 1)
+        sys.exit(0 if check.sound else 1)
     with snapshot() as work:
         troubled = _verify_every_case(work.session)
     sys.exit(1 if troubled else 0)
@@ -66,21 +68,37 @@ def audit_verify_command(case_id: int | None, all_cases: bool) -> None:
 def _verify_every_case(session: Session) -> int:
     """Check all cases, printing problems as found and a summary; returns cases with problems."""
     total = audit_verify.count_cases(session)
-    cases = events = troubled = 0
+    cases = events = records = 0
+    troubled: list[audit_verify.CaseCheck] = []
     started = time.perf_counter()
     with _progress(total) as advance:
         for check in audit_verify.verify_all(session):
-            cases, events = cases + 1, events + check.events
-            if not check.intact:
-                troubled += 1
+            cases, events, records = cases + 1, events + check.events, \
+                records + check.records_compared
+            if not check.sound:
+                troubled.append(check)
                 click.echo(("\r\033[K" if sys.stdout.isatty() else "") + check.sentence())
             advance(cases)
     elapsed = max(time.perf_counter() - started, 1e-9)
     click.echo(f"checked {cases} cases and {events} events in {elapsed:.1f} s "
-               f"({cases / elapsed:.0f} cases/s, {events / elapsed:.0f} events/s)")
-    click.echo(f"{troubled} of {cases} cases have problems" if troubled
-               else "every history is intact")
-    return troubled
+               f"({cases / elapsed:.0f} cases/s, {events / elapsed:.0f} events/s); "
+               f"compared {records} business records with their history")
+    if not troubled:
+        click.echo("every business record matches its history")
+        click.echo("every history is intact")
+        return 0
+    click.echo(_trouble_counts(troubled))
+    click.echo(f"{len(troubled)} of {cases} cases have problems")
+    return len(troubled)
+
+
+def _trouble_counts(troubled: list[audit_verify.CaseCheck]) -> str:
+    broken = sum(1 for check in troubled if not check.intact)
+    differing = [check for check in troubled if check.records]
+    differences = sum(len(check.records) for check in differing)
+    return f"{broken} altered histor{'y' if broken == 1 else 'ies'}; {differences} business " \
+           f"record difference{'' if differences == 1 else 's'} in {len(differing)} " \
+           f"case{'' if len(differing) == 1 else 's'}"
 
 
 @contextmanager

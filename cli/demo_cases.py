@@ -78,7 +78,8 @@ def seed_cases(uow: Uow) -> str:
 def _premium_due(uow: Uow, case_id: int) -> str:
     """The first premium the form accepts: the one verification found due."""
     with uow() as work:
-        return str(cases.show_case(work.session, case_id, viewer=None).data["verification"]["premium_due"])
+        view = cases.show_case(work.session, case_id, viewer=None)
+        return str(view.data["verification"]["premium_due"])
 
 
 def _policy_of(uow: Uow, case_id: int) -> str:

@@ -43,6 +43,7 @@ class RecordedCall:
     operator: str
     result: dict[str, Any]  # JSON-ready, as recorded
     case_changes: dict[str, Any] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)  # JSON-ready, as recorded
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ class ReplayInvoker:
         if self._calls:
             call = self._calls.popleft()
             if (call.element_id, call.operator) == (element_id, operator):
-                return HandlerOutcome(values.from_json_ready(call.result), call.case_changes)
+                return HandlerOutcome(values.from_json_ready(call.result), call.case_changes,
+                                      call.records)
             self.problems.append(f"replay called {operator} at {element_id} where the history "
                                  f"records {call.operator} at {call.element_id}")
         elif self._failure is not None and self._failure.element_id == element_id:

@@ -316,12 +316,15 @@ class CaseRuntime:
         if self._invoker is None:
             raise ServiceTaskFailed(operator, "no handler invoker configured", "ConfigError")
         outcome = self._invoker(task, operator, params)
-        result, changes = (outcome.result, outcome.case_changes) \
-            if isinstance(outcome, HandlerOutcome) else (outcome, {})
+        if not isinstance(outcome, HandlerOutcome):
+            outcome = HandlerOutcome(outcome, {})
+        result = outcome.result
         payload = {"operator": operator, "name": task.task_spec.bpmn_name, "inputs": params,
                    "result": result}
-        if changes:
-            payload["case_changes"] = changes
+        if outcome.case_changes:
+            payload["case_changes"] = outcome.case_changes
+        if outcome.records:
+            payload["records"] = outcome.records
         self._events.append(EngineEvent("service_called", task.task_spec.bpmn_id, payload))
         return result
 

@@ -6,7 +6,7 @@ This is the only module family that imports SpiffWorkflow (engine/*).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -35,6 +35,9 @@ class HandlerOutcome:
 
     result: dict[str, Any]
     case_changes: dict[str, Any]
+    # the business records the handler wrote, as stored (JSON-ready): recorded with the call
+    # so `audit verify` can compare the rows with them, and handed back as is by a replay
+    records: list[dict[str, Any]] = field(default_factory=list)
 
 
 # What a case's invoker may answer: a plain result, or a result with case changes.

@@ -27,6 +27,7 @@ from .records import (
     get_application,
     get_policy,
     insert_record,
+    note_written,
     update_record,
 )
 from .registry import HandlerContext, HandlerError, handler
@@ -90,6 +91,7 @@ LINK_PAYMENTS = DirectStatement(
     Payment.__table__.update()  # type: ignore[attr-defined]
     .where(Payment.application_id == bindparam("paid_for"), Payment.policy_id.is_(None))
     .values(policy_id=bindparam("new_policy_id"))
+    .returning(Payment.id)
 )
 POLICY_ID_OF_APPLICATION = select(Policy.id).where(
     Policy.application_id == bindparam("application_id")
@@ -453,8 +455,9 @@ def issue_policy(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
         )
     policy = _new_policy(ctx, _sold(application))
     policy_id = insert_record(ctx.connection, Policy, **policy)
-    LINK_PAYMENTS.execute(ctx.connection, {"paid_for": application.id,
-                                           "new_policy_id": policy_id})
+    for payment in LINK_PAYMENTS.all(ctx.connection, {"paid_for": application.id,
+                                                      "new_policy_id": policy_id}):
+        note_written(Payment, payment.id)
     update_record(ctx.connection, Application, application.id, status="issued")
     ctx.add_correlation_key(policy["policy_number"])
     return _issuance_result(policy)

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 from models import Application, Payment, Product
 
 from .numbers import next_number
-from .records import Record, application_row, first_row, update_record
+from .records import Record, application_row, first_row, note_written, update_record
 from .registry import HandlerContext, HandlerError, handler
 from .values import CENT, one_of, required, to_date, to_money, to_text
 
@@ -26,7 +26,7 @@ PREMIUM_METHODS = ("online", "bank_transfer", "agent_collection", "counter")
 _PAYMENT_FIELDS = (Payment.payment_number, Payment.direction, Payment.method, Payment.amount,
                    Payment.paid_on, Payment.reference)
 PAYMENT_BY_KEY = select(*_PAYMENT_FIELDS).where(Payment.idempotency_key == bindparam("key"))
-_ADD_PAYMENT = insert(Payment).returning(*_PAYMENT_FIELDS)
+_ADD_PAYMENT = insert(Payment).returning(Payment.id, *_PAYMENT_FIELDS)
 # An application with its product's rate, for the premium due (rate None: not sold).
 APPLICATION_PREMIUM = (
     select(Application.id, Application.sum_insured, Product.rate_per_thousand)
@@ -88,7 +88,7 @@ def add_payment(
 ) -> Record:
     """Insert a payment keyed by the task's idempotency key (callers check first); returns
     the fields `payment_result` reports."""
-    return ctx.connection.execute(_ADD_PAYMENT, {
+    payment = ctx.connection.execute(_ADD_PAYMENT, {
         "payment_number": next_number(ctx.connection, "PAY"),
         "direction": direction,
         "method": method,
@@ -100,6 +100,8 @@ def add_payment(
         "claim_id": links.claim_id,
         "idempotency_key": ctx.idempotency_key,
     }).one()
+    note_written(Payment, payment.id)
+    return payment
 
 
 def payment_result(payment: Record) -> dict[str, Any]:

@@ -7,16 +7,23 @@ own work, so handlers read rows (a `Record`, read by column name) and write with
 built once and run on the driver's cursor (models.direct). The caller's transaction still
 holds it all: a handler never commits. A number that matches nothing is a business failure
 the case reports, not a crash.
+
+While a service task runs, the ids of the payments, policies and claims its handler writes
+are noted (`noting_writes`): the invoker records their stored values in the audited history,
+so `audit verify` can tell a row changed outside the engine (services.business_records).
 """
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Select, Table, bindparam, insert, select
 
-from models import Application, Base, Policy
+from models import Application, Base, Claim, Payment, Policy
 from models.direct import DirectRow, DirectStatement, update_by_id
 
 from .registry import HandlerError
@@ -34,6 +41,12 @@ POLICY_BY_NUMBER = select(
     Policy.id, Policy.policy_number, Policy.customer_id, Policy.status, Policy.effective_date,
     Policy.expiry_date, Policy.sum_insured, Policy.delivered_on,
 ).where(Policy.policy_number == bindparam("number"))
+
+# The business records whose stored values the audited history keeps, by table name.
+AUDITED_RECORDS: dict[str, type[Base]] = {"claim": Claim, "payment": Payment, "policy": Policy}
+# table name -> ids written by the handler running now (None: no handler is running)
+_WRITTEN: ContextVar[dict[str, set[int]] | None] = ContextVar("insurflow_written_records",
+                                                              default=None)
 
 # by model and the columns given
 _INSERTS: dict[tuple[type[Base], tuple[str, ...]], DirectStatement] = {}
@@ -72,12 +85,32 @@ def get_policy(connection: Connection, number: Any) -> DirectRow:
     return policy
 
 
+@contextmanager
+def noting_writes() -> Iterator[dict[str, set[int]]]:
+    """Collect the audited records (table name -> ids) written until the block ends."""
+    written: dict[str, set[int]] = {}
+    token = _WRITTEN.set(written)
+    try:
+        yield written
+    finally:
+        _WRITTEN.reset(token)
+
+
+def note_written(model: type[Base], row_id: int) -> None:
+    """Note that the running handler wrote this row (for AUDITED_RECORDS only)."""
+    written = _WRITTEN.get()
+    table = cast(Table, model.__table__).name
+    if written is not None and table in AUDITED_RECORDS:
+        written.setdefault(table, set()).add(row_id)
+
+
 def update_record(connection: Connection, model: type[Base], row_id: int,
                   **values: Any) -> None:
     """Set `values` on the row of `model` with that id (the SET clause follows the names),
     by a statement run on the driver's cursor (models.direct)."""
     update_by_id(cast(Table, model.__table__), tuple(values)).execute(
         connection, {"row_id": row_id, **values})
+    note_written(model, row_id)
 
 
 def insert_record(connection: Connection, model: type[Base], **values: Any) -> int:
@@ -90,7 +123,9 @@ def insert_record(connection: Connection, model: type[Base], **values: Any) -> i
     if stmt is None:
         stmt = _INSERTS[(model, columns)] = DirectStatement(
             insert(table).returning(table.c.id), columns)
-    return int(stmt.first_value(connection, row))
+    row_id = int(stmt.first_value(connection, row))
+    note_written(model, row_id)
+    return row_id
 
 
 def _defaults(table: Table, given: dict[str, Any]) -> dict[str, Any]:

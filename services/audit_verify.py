@@ -4,8 +4,9 @@ For each case the events must be numbered 1, 2, 3... with no gap, each must stil
 its stored hash, each must link to the hash of the event before it, and the case's
 `last_event_seq` and `head_hash` must name the last event. The first thing wrong is reported
 with the sequence number where the history stops being trustworthy and what happened there
-in words an auditor can act on. Reading is read-only; callers that check many cases should
-read from one snapshot (see cli/audit.py).
+in words an auditor can act on. The case's payments, policies and claims are compared with
+the values its history last recorded for them too (services.business_records). Reading is
+read-only; callers that check many cases should read from one snapshot (see cli/audit.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from models import AuditEvent, Case
 
+from . import business_records
 from .audit_chain import GENESIS, event_hash, format_at
+from .business_records import RecordDifference
 from .errors import NotFound
 
 CASES_PER_READ = 500
@@ -44,14 +47,30 @@ class CaseCheck:
     business_key: str | None
     events: int
     problem: Problem | None
+    # business records that differ from what the history last recorded for them
+    records: tuple[RecordDifference, ...] = ()
+    records_compared: int = 0  # business records the history names
 
     @property
     def intact(self) -> bool:
+        """The hash chain holds."""
         return self.problem is None
 
+    @property
+    def sound(self) -> bool:
+        """The chain holds and every business record is as the history last recorded it."""
+        return self.problem is None and not self.records
+
     def sentence(self) -> str:
+        """One line for the chain, then one indented line per business record difference."""
         outcome = self.problem.text if self.problem else f"{self.events} events, intact"
-        return f"case {self.case_id} ({self.business_key or 'no business key'}): {outcome}"
+        lines = [f"case {self.case_id} ({self.business_key or 'no business key'}): {outcome}"]
+        if self.records:
+            count = len(self.records)
+            lines[0] += f"; {count} business record difference{'s' if count > 1 else ''} " \
+                        "from the history"
+            lines += [f"  {difference.sentence()}" for difference in self.records]
+        return "\n".join(lines)
 
 
 _EVENT_COLUMNS = (AuditEvent.case_id, AuditEvent.seq, AuditEvent.at, AuditEvent.actor,
@@ -66,7 +85,8 @@ def verify_case(session: Session, case_id: int) -> CaseCheck:
         raise NotFound(f"there is no case {case_id}")
     events = session.execute(select(*_EVENT_COLUMNS).where(AuditEvent.case_id == case_id)
                              .order_by(AuditEvent.seq)).all()
-    return _check(head, events)
+    recorded = {case_id: business_records.recorded_records(events)}
+    return _check(head, events, recorded, business_records.compare(session, recorded))
 
 
 def count_cases(session: Session) -> int:
@@ -83,8 +103,11 @@ def verify_all(session: Session) -> Iterator[CaseCheck]:
             return
         for group in _by_event_count(heads):
             events = _events_by_case(session, [head.id for head in group])
+            recorded = {case_id: business_records.recorded_records(case_events)
+                        for case_id, case_events in events.items()}
+            differences = business_records.compare(session, recorded)
             for head in group:
-                yield _check(head, events.pop(head.id, []))
+                yield _check(head, events.pop(head.id, []), recorded, differences)
         after = heads[-1].id
 
 
@@ -109,9 +132,12 @@ def _events_by_case(session: Session, case_ids: list[int]) -> dict[int, list[Row
     return found
 
 
-def _check(head: Row[Any], events: Sequence[Row[Any]]) -> CaseCheck:
+def _check(head: Row[Any], events: Sequence[Row[Any]],
+           recorded: dict[int, business_records.Recorded],
+           differences: dict[int, list[RecordDifference]]) -> CaseCheck:
     problem = first_problem(head.id, events, head.last_event_seq, head.head_hash)
-    return CaseCheck(head.id, head.business_key, len(events), problem)
+    return CaseCheck(head.id, head.business_key, len(events), problem,
+                     tuple(differences.get(head.id, ())), len(recorded.get(head.id, {})))
 
 
 def first_problem(case_id: int, events: Sequence[Any], last_event_seq: int,

@@ -11,12 +11,14 @@ from engine import HandlerOutcome, ServiceTaskFailed
 from engine.clock import current_time
 from engine.values import dumps
 from handlers import REGISTRY
+from handlers.records import noting_writes
 from handlers.registry import HandlerContext, HandlerError
 from models import Application, Case, CaseKey, Claim, Customer, Payment, Policy, Product
 from models.db import run_fixed_sql
 from models.direct import DirectStatement
 
 from . import audit
+from .business_records import written_records
 from .unit_of_work import expire_loaded
 
 
@@ -30,7 +32,9 @@ def make_invoker(session: Session, case: Case):  # type: ignore[no-untyped-def]
                              element_id=task.task_spec.bpmn_id,
                              idempotency_key=f"case-{case.id}/task-{task.id}",
                              now=current_time(), business_key=case.business_key)
-        result = call_handler(session, operator, handler, ctx, params)
+        with noting_writes() as written:
+            result = call_handler(session, operator, handler, ctx, params)
+        records = written_records(ctx.connection, written) if written else []
         changes = case_changes(ctx)
         if ctx.new_business_key:
             case.business_key = ctx.new_business_key
@@ -38,7 +42,7 @@ def make_invoker(session: Session, case: Case):  # type: ignore[no-untyped-def]
             case.customer_name = ctx.new_customer_name
         for key in ctx.correlation_keys:
             _link_key(session, case.id, key)
-        return HandlerOutcome(result, changes)
+        return HandlerOutcome(result, changes, records)
 
     return invoke
 

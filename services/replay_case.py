@@ -229,7 +229,8 @@ def _recorded_calls(step: Step) -> tuple[list[RecordedCall], RecordedFailure | N
         if event.kind == "service_called":
             calls.append(RecordedCall(event.element_id, str(payload.get("operator")),
                                       payload.get("result") or {},
-                                      payload.get("case_changes") or {}))
+                                      payload.get("case_changes") or {},
+                                      payload.get("records") or []))
         elif event.kind in ("retry_scheduled", "incident_raised") and failure is None:
             failure = RecordedFailure(event.element_id, str(payload.get("error_type")),
                                       str(payload.get("message")))
