@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -67,3 +68,31 @@ def to_display(value: Any) -> Any:
     """JSON for people and API clients: money as "12.30" strings, dates as ISO strings."""
     return json.loads(json.dumps(value, default=lambda v: str(v) if isinstance(v, Decimal)
                                  else v.isoformat()))
+
+
+MAX_DEPTH = 64
+INT_RANGE = range(-(2**63), 2**63)  # what every JSON column and API client can hold exactly
+_STORABLE_SCALARS = frozenset({str, bool, type(None), date, datetime})
+
+
+def unstorable_reason(value: Any, depth: int = 0) -> str | None:
+    """Why the case data cannot hold `value` (None if it can): anything `dumps` cannot write,
+    or would write as something that does not read back equal (NaN, a huge integer)."""
+    cls = value.__class__
+    if cls in _STORABLE_SCALARS:
+        return None
+    if depth > MAX_DEPTH:
+        return f"it is nested more than {MAX_DEPTH} levels deep"
+    if cls is int:
+        return None if value in INT_RANGE else "it is an integer outside the 64-bit range"
+    if cls is float or cls is Decimal:
+        finite = value.is_finite() if cls is Decimal else math.isfinite(value)
+        return None if finite else f"it is {value}, not a finite number"
+    if cls is list or cls is tuple:
+        return next((r for item in value if (r := unstorable_reason(item, depth + 1))), None)
+    if cls is dict:
+        if not all(key.__class__ is str for key in value):
+            return "it is a dict whose keys are not all text"
+        return next((r for item in value.values()
+                     if (r := unstorable_reason(item, depth + 1))), None)
+    return f"it is a {cls.__name__}, which the case data cannot store"
