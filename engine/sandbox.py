@@ -20,9 +20,11 @@ from . import sandbox_limits, values
 from .sandbox_builtins import BUILTINS
 from .sandbox_guards import OPERATORS, guarded_augitem, guarded_getattr, guarded_setitem
 from .sandbox_limits import SandboxViolation, ScriptLimitExceeded
+from .sandbox_sizes import charge_value
 from .sandbox_transform import (
     AUGITEM,
     GETATTR,
+    ITEM,
     SETITEM,
     TICK,
     TICK_ITEM,
@@ -54,6 +56,7 @@ SCRIPT_HELPERS: dict[str, Any] = {
 GUARDS: dict[str, Any] = {
     TICK: sandbox_limits.tick, TICK_ITEM: sandbox_limits.tick_item,
     GETATTR: guarded_getattr, SETITEM: guarded_setitem, AUGITEM: guarded_augitem,
+    ITEM: charge_value,
     **{operator_guard(name): guard for name, guard in OPERATORS.items()},
 }
 _CONTAINERS = frozenset({list, dict, tuple})

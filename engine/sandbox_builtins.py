@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from .sandbox_limits import WORD, SandboxViolation, charge, remaining_slots
-from .sandbox_sizes import materialise
+from .sandbox_sizes import charge_value, materialise
 
 MAX_ROUND_DIGITS = 100
 
@@ -64,7 +64,12 @@ def safe_round(number: Any, ndigits: int | None = None) -> Any:
     return round(number) if ndigits is None else round(number, ndigits)
 
 
-_CLASSES = {safe_list: list, safe_tuple: tuple, safe_set: set, safe_dict: dict}
+def safe_str(value: Any = "") -> str:
+    """str() of a value, charged as deep as its text would be."""
+    return str(charge_value(value))
+
+
+_CLASSES = {safe_str: str, safe_list: list, safe_tuple: tuple, safe_set: set, safe_dict: dict}
 
 
 def safe_isinstance(value: Any, kinds: Any) -> bool:
@@ -78,7 +83,7 @@ def safe_isinstance(value: Any, kinds: Any) -> bool:
 
 BUILTINS: dict[str, Any] = {
     "abs": abs, "all": all, "any": any, "bool": bool, "enumerate": enumerate, "float": float,
-    "int": int, "len": len, "max": max, "min": min, "reversed": reversed, "str": str,
+    "int": int, "len": len, "max": max, "min": min, "reversed": reversed, "str": safe_str,
     "zip": zip, "True": True, "False": False, "None": None,
     "ValueError": ValueError, "KeyError": KeyError,
     "range": safe_range, "list": safe_list, "tuple": safe_tuple, "set": safe_set,

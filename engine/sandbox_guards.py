@@ -16,10 +16,11 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from .sandbox_limits import WORD, SandboxViolation, charge, check_int_bits
+from .sandbox_limits import SandboxViolation, charge, check_int_bits
 from .sandbox_sizes import (
     GROWING_METHODS,
     STR_METHODS,
+    charge_value,
     materialise,
     size_of,
 )
@@ -116,8 +117,8 @@ def guarded_setitem(obj: Any, key: Any, value: Any) -> None:
     """`obj[key] = value`: a new dict key or a slice store is charged to the memory budget."""
     if isinstance(key, slice):
         charge(size_of(materialise(value)))
-    elif type(obj) is dict and key not in obj:
-        charge(8 * WORD)
+    else:
+        charge_value(value)
     obj[key] = value
 
 

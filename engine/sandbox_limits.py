@@ -142,6 +142,10 @@ def check_int_bits(bits: int) -> None:
     charge(bits // 8)
 
 
+def bytes_left() -> int:
+    return _budget().bytes_left
+
+
 def remaining_slots() -> int:
     """How many list slots the budget still allows (for ranges and single big operations)."""
     return max(_budget().bytes_left // WORD, 0)

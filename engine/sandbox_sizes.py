@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from itertools import islice
 from typing import Any
 
-from .sandbox_limits import WORD, charge
+from .sandbox_limits import WORD, bytes_left, charge, tick
 
 CHUNK = 4096
 STR_METHODS = frozenset({
@@ -22,18 +22,42 @@ STR_METHODS = frozenset({
 })
 
 
+_SEQUENCES = frozenset({list, tuple, set})
+
+
 def size_of(value: Any) -> int:
-    """Bytes a value holds at its top level, as the memory budget counts them."""
+    """Bytes a value holds, counting every level: a list holding the same big list a
+    thousand times counts it a thousand times, as repr(), == or sorting would walk it.
+    The walk stops once it passes what the budget has left."""
     cls = type(value)
     if cls is str:
         return len(value)
-    if cls is list or cls is tuple:
-        return len(value) * WORD
-    if cls is dict or cls is set:
-        return len(value) * 4 * WORD
     if cls is int:
         return value.bit_length() // 8
-    return 0
+    if cls not in _SEQUENCES and cls is not dict:
+        return 0
+    cap, total, pending, walked = bytes_left(), 0, [value], 0
+    while pending and total <= cap:
+        item = pending.pop()
+        walked += 1
+        if not walked % CHUNK:
+            tick()  # a walk over millions of shared parts must not outlast the deadline
+        kind = type(item)
+        if kind is str:
+            total += len(item)
+        elif kind in _SEQUENCES:
+            total += len(item) * WORD
+            pending.extend(item)
+        elif kind is dict:
+            total += len(item) * 4 * WORD
+            pending.extend(item.values())
+    return total
+
+
+def charge_value(value: Any) -> Any:
+    """Charge a value about to be stored in a container (or shown as text); returns it."""
+    charge(WORD + size_of(value))
+    return value
 
 
 def materialise(iterable: Any) -> Any:
@@ -85,17 +109,17 @@ def _split(method: Callable[..., list[str]]) -> Callable[..., list[str]]:
 
 
 def _append(items: list[Any], value: Any) -> None:
-    charge(WORD)
-    items.append(value)
+    items.append(charge_value(value))
 
 
 def _insert(items: list[Any], index: int, value: Any) -> None:
-    charge(WORD)
-    items.insert(index, value)
+    items.insert(index, charge_value(value))
 
 
 def _extend(items: list[Any], more: Iterable[Any]) -> None:
-    items.extend(materialise(more))
+    more = materialise(more)
+    charge(size_of(list(more)))
+    items.extend(more)
 
 
 def _copy(container: Any) -> Any:
@@ -104,7 +128,7 @@ def _copy(container: Any) -> Any:
 
 
 def _setdefault(mapping: dict[Any, Any], key: Any, default: Any = None) -> Any:
-    charge(4 * WORD)
+    charge(4 * WORD + size_of(default))
     return mapping.setdefault(key, default)
 
 
@@ -114,8 +138,7 @@ def _update(mapping: dict[Any, Any], *args: Any, **kwargs: Any) -> None:
 
 
 def _add(items: set[Any], value: Any) -> None:
-    charge(4 * WORD)
-    items.add(value)
+    items.add(charge_value(value))
 
 
 def _union(items: set[Any], *others: Any) -> set[Any]:

@@ -37,8 +37,8 @@ CONSTANT_TYPES = (str, int, float, bool, type(None))
 SAFE_SPEC = re.compile(r"(?:[^0-9{}]|[0-9]{1,3}(?![0-9]))*")
 MAX_SPEC = 40
 
-TICK, TICK_ITEM, GETATTR, SETITEM, AUGITEM = (
-    "_tick_", "_tick_item_", "_getattr_", "_setitem_", "_augitem_")
+TICK, TICK_ITEM, GETATTR, SETITEM, AUGITEM, ITEM = (
+    "_tick_", "_tick_item_", "_getattr_", "_setitem_", "_augitem_", "_item_")
 
 
 def operator_guard(name: str) -> str:
@@ -184,6 +184,41 @@ class _Instrument(ast.NodeTransformer):
     def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
         self.generic_visit(node)
         node.ifs.insert(0, _call(TICK_ITEM))
+        return node
+
+    def _charged_elements(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp
+                          ) -> ast.AST:
+        self.generic_visit(node)
+        node.elt = _call(ITEM, node.elt)
+        return node
+
+    visit_ListComp = _charged_elements
+    visit_SetComp = _charged_elements
+    visit_GeneratorExp = _charged_elements
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.AST:
+        self.generic_visit(node)
+        node.value = _call(ITEM, node.value)
+        return node
+
+    def _charged_display(self, node: ast.List | ast.Tuple | ast.Set | ast.Dict) -> ast.AST:
+        """A display holding computed values is charged whole: `x = [x, x]` in a loop
+        doubles what `==` or `str()` would walk, at no cost to any other guard."""
+        self.generic_visit(node)
+        if isinstance(getattr(node, "ctx", None), ast.Store | ast.Del) or all(
+                isinstance(e, ast.Constant) for e in ast.iter_child_nodes(node)
+                if not isinstance(e, ast.expr_context)):
+            return node
+        return ast.copy_location(_call(ITEM, node), node)
+
+    visit_List = _charged_display
+    visit_Tuple = _charged_display
+    visit_Set = _charged_display
+    visit_Dict = _charged_display
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        self.generic_visit(node)
+        node.value = _call(ITEM, node.value)
         return node
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.AST:

@@ -50,6 +50,15 @@ RUNAWAY_SCRIPTS = [
     "x = 9 ** 9 ** 9",
     "x = {'a': [1] * 10**8}",
     "x = ('a ' * 10**6).split()",
+    # Shared parts: what ==, str() or saving would walk counts each time it is shared.
+    "a = [0] * 1000\nb = [a] * 1000\nc = [b] * 1000",
+    "x = [0]\nfor i in range(60):\n    x = [x, x]",
+    "big = [0] * 10**5\nx = [big for i in range(10**4)]",
+    "big = [0] * 10**5\nx = list(big for i in range(10**4))",
+    "big = [0] * 10**5\nx = []\nfor i in range(10**4):\n    x.append(big)",
+    "big = [0] * 10**5\nd = {}\nfor i in range(10**4):\n    d[i] = big",
+    "x = [0] * 10**6\ny = [f'{x}' for i in range(100)]",
+    "x = [0] * 10**6\ny = [str(x) for i in range(100)]",
 ]
 
 
@@ -101,6 +110,12 @@ def test_unstorable_value_names_the_variable(script: str, variable: str, reason:
         sandbox.execute(script, data)
     assert f"{variable!r}" in str(raised.value) and reason in str(raised.value)
     assert variable not in data or variable == "items"
+
+
+def test_a_value_too_large_to_store_is_refused_without_walking_all_of_it() -> None:
+    shared = [[0] * 1000] * 1000  # a million values through one shared list
+    assert values.unstorable_reason(shared) == "it holds more than 100000 values"
+    assert values.unstorable_reason([[0] * 1000] * 10) is None
 
 
 def test_storable_values_pass() -> None:
