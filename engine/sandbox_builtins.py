@@ -15,6 +15,7 @@ from .sandbox_limits import WORD, SandboxViolation, charge, remaining_slots
 from .sandbox_sizes import charge_value, materialise
 
 MAX_ROUND_DIGITS = 100
+MAX_INT_DIGITS = 4300  # Python's own limit for integer text
 
 
 def safe_range(*args: int) -> range:
@@ -57,11 +58,25 @@ def safe_sum(iterable: Any, start: Any = 0) -> Any:
     return sum(iterable, start)
 
 
+def _check_integral_size(number: Any) -> None:
+    # int(Decimal('1e999999999')) builds a 400 MB integer inside one C call.
+    if type(number) is Decimal and number.is_finite() and number.adjusted() > MAX_INT_DIGITS:
+        raise SandboxViolation(f"the number has more than {MAX_INT_DIGITS} digits")
+
+
+def safe_int(value: Any = 0, *args: Any) -> int:
+    _check_integral_size(value)
+    return int(value, *args)
+
+
 def safe_round(number: Any, ndigits: int | None = None) -> Any:
     # round(5, -10**9) computes 10**(10**9) in C.
     if ndigits is not None and abs(ndigits) > MAX_ROUND_DIGITS:
         raise SandboxViolation(f"round() takes at most {MAX_ROUND_DIGITS} digits")
-    return round(number) if ndigits is None else round(number, ndigits)
+    if ndigits is None:
+        _check_integral_size(number)
+        return round(number)
+    return round(number, ndigits)
 
 
 def safe_str(value: Any = "") -> str:
@@ -69,7 +84,8 @@ def safe_str(value: Any = "") -> str:
     return str(charge_value(value))
 
 
-_CLASSES = {safe_str: str, safe_list: list, safe_tuple: tuple, safe_set: set, safe_dict: dict}
+_CLASSES = {safe_int: int, safe_str: str, safe_list: list, safe_tuple: tuple, safe_set: set,
+            safe_dict: dict}
 
 
 def safe_isinstance(value: Any, kinds: Any) -> bool:
@@ -83,7 +99,7 @@ def safe_isinstance(value: Any, kinds: Any) -> bool:
 
 BUILTINS: dict[str, Any] = {
     "abs": abs, "all": all, "any": any, "bool": bool, "enumerate": enumerate, "float": float,
-    "int": int, "len": len, "max": max, "min": min, "reversed": reversed, "str": safe_str,
+    "int": safe_int, "len": len, "max": max, "min": min, "reversed": reversed, "str": safe_str,
     "zip": zip, "True": True, "False": False, "None": None,
     "ValueError": ValueError, "KeyError": KeyError,
     "range": safe_range, "list": safe_list, "tuple": safe_tuple, "set": safe_set,

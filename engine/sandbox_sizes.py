@@ -68,7 +68,7 @@ def materialise(iterable: Any) -> Any:
         items: list[Any] = []
         iterator = iter(iterable)
         while chunk := list(islice(iterator, CHUNK)):
-            charge(len(chunk) * WORD * 2)
+            charge(len(chunk) * WORD + sum(map(size_of, chunk)))
             items.extend(chunk)
         return items
     charge(count * WORD)

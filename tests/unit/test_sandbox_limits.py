@@ -75,6 +75,13 @@ def test_runaway_expression_ends_at_a_limit(expression: str) -> None:
         sandbox.evaluate(expression, {})
 
 
+@pytest.mark.parametrize("script", ["x = int(Decimal('1e999999999'))",
+                                    "x = round(Decimal('1e999999999'))"])
+def test_huge_decimal_to_integer_is_refused(script: str) -> None:
+    with pytest.raises(sandbox.SandboxViolation, match="4300 digits"):
+        sandbox.execute(script, {})
+
+
 def test_recursion_through_a_lambda_is_an_error() -> None:
     with pytest.raises(RecursionError):
         sandbox.execute("f = lambda n: f(n + 1)\nx = f(0)", {})
