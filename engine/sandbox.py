@@ -59,7 +59,11 @@ GUARDS: dict[str, Any] = {
     ITEM: charge_value,
     **{operator_guard(name): guard for name, guard in OPERATORS.items()},
 }
+# The guards live in the builtins so one copy per evaluation carries both. A data variable
+# of the same name (never callable: data is checked storable) would only break its own case.
+EVALUATION_BUILTINS = {**BUILTINS, **GUARDS}
 _CONTAINERS = frozenset({list, dict, tuple})
+_VALUES = frozenset({bool, str, int, float, Decimal, date, type(None), list, dict, tuple})
 HIDDEN_NAMES = frozenset(SCRIPT_HELPERS) | frozenset(GUARDS) | {"__builtins__"}
 
 
@@ -79,22 +83,24 @@ def _globals_for(data: dict[str, Any], extra: dict[str, Any] | None) -> dict[str
     scope.update(data)
     if extra:
         scope.update(extra)
-    scope.update(GUARDS)
-    scope["__builtins__"] = dict(BUILTINS)  # this evaluation's own: rebinding ends with it
+    # This evaluation's own copy: whatever the code rebinds ends with it.
+    scope["__builtins__"] = dict(EVALUATION_BUILTINS)
     return scope
 
 
-def _run(code: CodeType, scope: dict[str, Any]) -> Any:
-    previous = sandbox_limits.start(sandbox_limits.configured_limits())
+def _run(code: CodeType, scope: dict[str, Any]) -> tuple[Any, bool]:
+    """The code's result, and whether it stored into a container it did not build."""
+    budget, previous = sandbox_limits.start(sandbox_limits.configured_limits())
     try:
-        return eval(code, scope)  # noqa: S307 - checked, instrumented and sandboxed code
+        result = eval(code, scope)  # noqa: S307 - checked, instrumented and sandboxed code
     finally:
         sandbox_limits.finish(previous)
+    return result, budget.stored_into_existing
 
 
 def evaluate(expression: str, data: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
-    result = _run(compile_sandboxed(expression.strip(), "eval"), _globals_for(data, extra))
-    if callable(result) or hasattr(result, "__next__"):
+    result, _ = _run(compile_sandboxed(expression.strip(), "eval"), _globals_for(data, extra))
+    if result.__class__ not in _VALUES and (callable(result) or hasattr(result, "__next__")):
         raise SandboxViolation(f"the expression gave a {type(result).__name__}, not a value")
     return result
 
@@ -105,13 +111,13 @@ def execute(script: str, data: dict[str, Any], extra: dict[str, Any] | None = No
     Every variable the script leaves must be storable: a set, a function or NaN fails the
     script here, naming the variable, before anything is written to the case data."""
     scope = _globals_for(data, extra)
-    _run(compile_sandboxed(script, "exec"), scope)
-    hidden = HIDDEN_NAMES | set(extra or {})
+    _, stored = _run(compile_sandboxed(script, "exec"), scope)
+    hidden = HIDDEN_NAMES.union(extra) if extra else HIDDEN_NAMES
     changed = {key: value for key, value in scope.items()
                if key not in hidden and (key not in data or data[key] is not value)}
-    for key, value in scope.items():
+    for key, value in scope.items() if stored else changed.items():
         if key in hidden or (key not in changed and value.__class__ not in _CONTAINERS):
-            continue  # unchanged scalars were checked when they were stored
+            continue  # unchanged values were checked when they were stored
         reason = values.unstorable_reason(value)
         if reason is not None:
             raise UnstorableValue(f"the script left the variable {key!r} in the case data, "

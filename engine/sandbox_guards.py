@@ -20,9 +20,9 @@ from .sandbox_limits import SandboxViolation, charge, check_int_bits
 from .sandbox_sizes import (
     GROWING_METHODS,
     STR_METHODS,
-    charge_value,
     materialise,
     size_of,
+    store_value,
 )
 
 _DATE_FIELDS = frozenset({"year", "month", "day", "weekday", "isoweekday", "isoformat",
@@ -116,10 +116,8 @@ _AUGMENTED: dict[str, Callable[[Any, Any], Any]] = {
 def guarded_setitem(obj: Any, key: Any, value: Any) -> None:
     """`obj[key] = value`: a new dict key or a slice store is charged to the memory budget."""
     if isinstance(key, slice):
-        charge(size_of(materialise(value)))
-    else:
-        charge_value(value)
-    obj[key] = value
+        value = materialise(value)
+    obj[key] = store_value(value)
 
 
 def guarded_augitem(obj: Any, key: Any, operator_name: str, value: Any) -> None:

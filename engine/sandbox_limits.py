@@ -63,22 +63,26 @@ def configured_limits() -> Limits:
 
 
 class Budget:
-    __slots__ = ("deadline", "bytes_left", "limits")
+    __slots__ = ("deadline", "bytes_left", "limits", "stored_into_existing")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.deadline = monotonic() + limits.seconds
         self.bytes_left = limits.memory_bytes
+        # Set when code puts a value into a container it did not build: the caller then
+        # checks every container in the data, not just the variables that changed.
+        self.stored_into_existing = False
 
 
 _active = threading.local()
 
 
-def start(limits: Limits) -> Budget | None:
-    """Make a fresh budget the running one; returns the one it replaces (restore it after)."""
+def start(limits: Limits) -> tuple[Budget, Budget | None]:
+    """Make a fresh budget the running one; returns it and the one it replaces (restore
+    that with `finish`)."""
     previous: Budget | None = getattr(_active, "budget", None)
-    _active.budget = Budget(limits)
-    return previous
+    budget = _active.budget = Budget(limits)
+    return budget, previous
 
 
 def finish(previous: Budget | None) -> None:
@@ -122,6 +126,11 @@ def _out_of_memory(budget: Budget) -> ScriptLimitExceeded:
     return ScriptLimitExceeded(
         f"the script allocated past its memory limit of {budget.limits.memory_mb} MB "
         f"({MEMORY_SETTING})")
+
+
+def note_store() -> None:
+    """A value went into an existing container (see Budget.stored_into_existing)."""
+    _budget().stored_into_existing = True
 
 
 def charge(size: int) -> None:

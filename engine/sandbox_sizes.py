@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from itertools import islice
 from typing import Any
 
-from .sandbox_limits import WORD, bytes_left, charge, tick
+from .sandbox_limits import WORD, bytes_left, charge, note_store, tick
 
 CHUNK = 4096
 STR_METHODS = frozenset({
@@ -56,6 +56,13 @@ def size_of(value: Any) -> int:
 
 def charge_value(value: Any) -> Any:
     """Charge a value about to be stored in a container (or shown as text); returns it."""
+    charge(WORD + size_of(value))
+    return value
+
+
+def store_value(value: Any) -> Any:
+    """charge_value for a value going into a container that may be part of the case data."""
+    note_store()
     charge(WORD + size_of(value))
     return value
 
@@ -109,16 +116,16 @@ def _split(method: Callable[..., list[str]]) -> Callable[..., list[str]]:
 
 
 def _append(items: list[Any], value: Any) -> None:
-    items.append(charge_value(value))
+    items.append(store_value(value))
 
 
 def _insert(items: list[Any], index: int, value: Any) -> None:
-    items.insert(index, charge_value(value))
+    items.insert(index, store_value(value))
 
 
 def _extend(items: list[Any], more: Iterable[Any]) -> None:
     more = materialise(more)
-    charge(size_of(list(more)))
+    store_value(list(more))
     items.extend(more)
 
 
@@ -128,17 +135,19 @@ def _copy(container: Any) -> Any:
 
 
 def _setdefault(mapping: dict[Any, Any], key: Any, default: Any = None) -> Any:
-    charge(4 * WORD + size_of(default))
+    store_value(default)
     return mapping.setdefault(key, default)
 
 
 def _update(mapping: dict[Any, Any], *args: Any, **kwargs: Any) -> None:
-    charge(sum(size_of(a) for a in args) + len(kwargs) * 4 * WORD)
-    mapping.update(*args, **kwargs)
+    note_store()
+    parts = [materialise(a) for a in args]
+    charge(sum(size_of(p) for p in parts) + len(kwargs) * 4 * WORD + size_of(kwargs))
+    mapping.update(*parts, **kwargs)
 
 
 def _add(items: set[Any], value: Any) -> None:
-    items.add(charge_value(value))
+    items.add(store_value(value))
 
 
 def _union(items: set[Any], *others: Any) -> set[Any]:
