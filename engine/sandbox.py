@@ -3,9 +3,10 @@
 BPMN and DMN files are untrusted input. Their code is parsed and checked against an
 allow-list of syntax (engine/sandbox_transform.py), instrumented so attribute reads go
 through a per-type allow-list and loops spend a time and memory budget
-(engine/sandbox_guards.py, engine/sandbox_limits.py), and run with a fresh copy of a small
-set of builtins (engine/sandbox_builtins.py): nothing one evaluation does is visible to the
-next. What a script leaves in the case data must be storable, or the script fails.
+(engine/sandbox_guards.py, engine/sandbox_limits.py), and run in globals built afresh for
+each evaluation over a small read-only set of builtins (engine/sandbox_builtins.py): nothing
+one evaluation does is visible to the next. What a script leaves in the case data must be
+storable, or the script fails.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from types import CodeType
+from types import CodeType, MappingProxyType
 from typing import Any
 
 from . import sandbox_limits, values
@@ -59,9 +60,11 @@ GUARDS: dict[str, Any] = {
     ITEM: charge_value,
     **{operator_guard(name): guard for name, guard in OPERATORS.items()},
 }
-# The guards live in the builtins so one copy per evaluation carries both. A data variable
-# of the same name (never callable: data is checked storable) would only break its own case.
-EVALUATION_BUILTINS = {**BUILTINS, **GUARDS}
+# Read-only and shared: an evaluation's rebinding of `len` lands in its own globals, and no
+# code can reach this mapping to change it (a read-only proxy also costs less than a copy
+# per evaluation). The guards live here too; a data variable of the same name (never
+# callable: data is checked storable) would only break its own case.
+EVALUATION_BUILTINS = MappingProxyType({**BUILTINS, **GUARDS})
 _CONTAINERS = frozenset({list, dict, tuple})
 _VALUES = frozenset({bool, str, int, float, Decimal, date, type(None), list, dict, tuple})
 HIDDEN_NAMES = frozenset(SCRIPT_HELPERS) | frozenset(GUARDS) | {"__builtins__"}
@@ -83,8 +86,7 @@ def _globals_for(data: dict[str, Any], extra: dict[str, Any] | None) -> dict[str
     scope.update(data)
     if extra:
         scope.update(extra)
-    # This evaluation's own copy: whatever the code rebinds ends with it.
-    scope["__builtins__"] = dict(EVALUATION_BUILTINS)
+    scope["__builtins__"] = EVALUATION_BUILTINS
     return scope
 
 

@@ -2,8 +2,8 @@
 loop in C wrapped so their size is checked first.
 
 No `type`, `getattr`, `vars`, `globals`, `format`, `open`, `eval`, `__import__`: none of them
-exists for a script. Each evaluation gets its own copy of BUILTINS (sandbox.py), so whatever a
-script rebinds is gone when it ends.
+exists for a script. Evaluations see BUILTINS through a read-only mapping (sandbox.py); what a
+script rebinds lands in its own globals and is gone when it ends.
 """
 
 from __future__ import annotations
