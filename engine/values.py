@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -67,3 +68,45 @@ def to_display(value: Any) -> Any:
     """JSON for people and API clients: money as "12.30" strings, dates as ISO strings."""
     return json.loads(json.dumps(value, default=lambda v: str(v) if isinstance(v, Decimal)
                                  else v.isoformat()))
+
+
+MAX_DEPTH = 64
+MAX_ELEMENTS = 100_000
+INT_RANGE = range(-(2**63), 2**63)  # what every JSON column and API client can hold exactly
+_STORABLE_SCALARS = frozenset({str, bool, type(None), date, datetime})
+
+
+def _scalar_reason(value: Any) -> str | None:
+    cls = value.__class__
+    if cls is int:
+        return None if value in INT_RANGE else "it is an integer outside the 64-bit range"
+    if cls is float or cls is Decimal:
+        finite = value.is_finite() if cls is Decimal else math.isfinite(value)
+        return None if finite else f"it is {value}, not a finite number"
+    return f"it is a {cls.__name__}, which the case data cannot store"
+
+
+def unstorable_reason(value: Any) -> str | None:
+    """Why the case data cannot hold `value` (None if it can): anything `dumps` cannot write,
+    or would write as something that does not read back equal (NaN, a huge integer), or so
+    large (counting shared parts each time, as the JSON would) that writing it would stall."""
+    pending, seen = [(value, 0)], 0
+    while pending:
+        item, depth = pending.pop()
+        cls = item.__class__
+        seen += 1
+        if seen > MAX_ELEMENTS:
+            return f"it holds more than {MAX_ELEMENTS} values"
+        if cls in _STORABLE_SCALARS:
+            continue
+        if depth > MAX_DEPTH:
+            return f"it is nested more than {MAX_DEPTH} levels deep"
+        if cls is list or cls is tuple:
+            pending.extend((child, depth + 1) for child in item)
+        elif cls is dict:
+            if not all(key.__class__ is str for key in item):
+                return "it is a dict whose keys are not all text"
+            pending.extend((child, depth + 1) for child in item.values())
+        elif (reason := _scalar_reason(item)) is not None:
+            return reason
+    return None
