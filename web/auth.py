@@ -8,7 +8,6 @@ next click and changed roles apply at once.
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -26,6 +25,7 @@ from werkzeug.wrappers import Response
 from services import users
 
 from .current_user import CurrentUser, current_user
+from .redirects import safe_next
 from .uow import unit_of_work
 
 auth = Blueprint("auth", __name__)
@@ -73,16 +73,6 @@ def _expired() -> bool:
         return False
     session.clear()
     return True
-
-
-def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site; anything else (`//evil`, `https://…`) is dropped."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(char) < 32 for char in target):
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 def _start_session(user: CurrentUser, version: str) -> None:
