@@ -5,15 +5,19 @@ safe-redirect check, ids past the integer range and non-ASCII page numbers."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app import create_app
+from app import _secret_key, create_app
 from models import Case, HumanTask
+from services.errors import BadSetting
 from tests.support import flows
 from tests.support.applicants import applicant
 from tests.support.auth import api_client, csrf_token, signed_in_client
@@ -103,7 +107,6 @@ def test_body_over_the_limit_is_413_and_writes_nothing(
 
 def test_max_body_setting_must_be_a_number(database_url: str,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.errors import BadSetting
     monkeypatch.setenv("INSURFLOW_MAX_BODY_BYTES", "lots")
     with pytest.raises(BadSetting, match="INSURFLOW_MAX_BODY_BYTES must be a whole number"):
         create_app({"DATABASE_URL": database_url, "TESTING": True})
@@ -166,3 +169,31 @@ def test_last_possible_date_in_the_case_search(app: Flask) -> None:
     assert client.get("/audit?created_to=9999-12-31").status_code == 200
     answer = client.get("/audit?created_from=10000-01-01")
     assert answer.status_code == 400 and b"use a date like" in answer.data
+
+
+@pytest.mark.parametrize("key", ["", "   ", "short-but-not-empty"])
+def test_short_secret_key_stops_the_app(database_url: str, key: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INSURFLOW_SECRET_KEY", key)
+    with pytest.raises(BadSetting, match="INSURFLOW_SECRET_KEY is (empty|only 19 characters)"):
+        create_app({"DATABASE_URL": database_url, "TESTING": True})
+
+
+def test_short_secret_key_file_stops_the_app(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INSURFLOW_SECRET_KEY", raising=False)
+    bare = Flask("keytest", instance_path=str(tmp_path / "instance"))
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "secret_key").write_text("abc\n")
+    with pytest.raises(BadSetting, match=r"the key file .*secret_key is only 3 characters"):
+        _secret_key(bare)
+
+
+def test_cli_names_the_short_key_without_a_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "INSURFLOW_SECRET_KEY": "too-short",
+           "INSURFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    done = subprocess.run([str(Path(sys.executable).parent / "insurflow"), "routes"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode != 0
+    assert "INSURFLOW_SECRET_KEY is only 9 characters long" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
