@@ -21,8 +21,8 @@ from werkzeug.routing import Rule
 
 from models import AuditEvent, Case, HumanTask, InboundMessage, SavedFilter, TaskDraft
 from tests.support import flows
-from tests.support.applicants import applicant
-from tests.support.auth import csrf_token, signed_in_client
+from tests.support.applicants import PREMIUM, applicant
+from tests.support.auth import api_client, csrf_token, signed_in_client
 
 HOSTILE = {
     "int4 overflow": "2147483648",
@@ -39,6 +39,11 @@ HOSTILE = {
     "bad date": "2026-02-30",
     "scheme-relative": "//evil.example/x",
 }
+# Numbers, dates and choices: where a parser or a database column meets the value.
+TYPED_START_FIELDS = ("date_of_birth", "sum_insured", "product_code", "consent",
+                      "health_conditions")
+TYPED_HOSTILE = ("int8 overflow", "arabic digit", "NUL", "lone surrogate", "year 10000",
+                 "last day", "bad date")
 # Query and form names the pages read; the fields of each page's own form are added to these.
 KNOWN_NAMES = ("page", "tab", "sort", "due", "process", "task", "assignee", "search", "status",
                "business_key", "created_from", "created_to", "user", "role", "next", "name",
@@ -162,3 +167,35 @@ def test_no_route_answers_500_to_hostile_input(app: Flask, real_ids: dict[str, s
             continue  # signing out would end the walk; it reads no input
         fuzzer.walk(target)
     assert not fuzzer.failures, "\n".join(fuzzer.failures)
+
+
+def test_one_hostile_field_among_valid_ones(app: Flask, uow) -> None:  # type: ignore[no-untyped-def]
+    """Each field of a real start form and task form in turn, the others valid: a form
+    check or the guard answers, never a 500, and a refusal writes nothing."""
+    client = api_client(app, "clerk1")
+    failures: list[str] = []
+    def premium_task() -> str:
+        return flows.open_task(uow, flows.start(uow, "new_business", applicant()),
+                               "record_first_premium")
+
+    task_id = premium_task()
+    for kind, valid, fields in (("start", applicant(), TYPED_START_FIELDS),
+                                ("task", PREMIUM, tuple(PREMIUM))):
+        for field in fields:
+            for label in TYPED_HOSTILE:
+                value = HOSTILE[label]
+                path = "/api/v1/cases" if kind == "start" else f"/api/v1/tasks/{task_id}/complete"
+                before = _row_counts(app)
+                data = {**valid, field: value}
+                body = {"process_id": "new_business", "data": data} \
+                    if kind == "start" else {"data": data}
+                answer = client.post(path, json=body) if label != "lone surrogate" else \
+                    client.post(path, data=json.dumps(body), content_type="application/json")
+                where = f"{path} {field}={label} -> {answer.status_code}"
+                if answer.status_code >= 500:
+                    failures.append(where)
+                elif answer.status_code == 400 and _row_counts(app) != before:
+                    failures.append(where + " but rows were written")
+                elif answer.status_code == 200:  # done: the next value needs a new task
+                    task_id = premium_task()
+    assert not failures, "\n".join(failures)

@@ -124,11 +124,11 @@ def test_deep_json_is_a_clear_400(app: Flask) -> None:
 
 @pytest.mark.parametrize("text", ["Mei\x00Lin", "Mei\ud800Lin"])
 def test_unstorable_text_in_json_is_refused_by_name(app: Flask, text: str) -> None:
-    body = json.dumps({"process_id": "new_business", "data": applicant(name=text)})
+    body = json.dumps({"process_id": "new_business", "data": applicant(full_name=text)})
     answer = api_client(app, "clerk1").post("/api/v1/cases", data=body,
                                            content_type="application/json")
     assert answer.status_code == 400
-    assert "name" in answer.get_json()["error"]["fields"]
+    assert "full_name" in answer.get_json()["error"]["fields"]
     assert _cases(app) == 0
 
 
