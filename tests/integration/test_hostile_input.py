@@ -28,6 +28,7 @@ HOSTILE = {
     "int4 overflow": "2147483648",
     "int8 overflow": "9223372036854775808",
     "huge int": "99999999999999999999",
+    "5000 digits": "9" * 5000,
     "arabic digit": "\u0663",
     "superscript digit": "\u00b2",
     "negative": "-1",
@@ -42,8 +43,8 @@ HOSTILE = {
 # Numbers, dates and choices: where a parser or a database column meets the value.
 TYPED_START_FIELDS = ("date_of_birth", "sum_insured", "product_code", "consent",
                       "health_conditions")
-TYPED_HOSTILE = ("int8 overflow", "arabic digit", "NUL", "lone surrogate", "year 10000",
-                 "last day", "bad date")
+TYPED_HOSTILE = ("int8 overflow", "5000 digits", "arabic digit", "NUL", "lone surrogate",
+                 "year 10000", "last day", "bad date")
 # Query and form names the pages read; the fields of each page's own form are added to these.
 KNOWN_NAMES = ("page", "tab", "sort", "due", "process", "task", "assignee", "search", "status",
                "business_key", "created_from", "created_to", "user", "role", "next", "name",

@@ -19,7 +19,7 @@ from app import _secret_key, create_app
 from models import Case, HumanTask
 from services.errors import BadSetting
 from tests.support import flows
-from tests.support.applicants import applicant
+from tests.support.applicants import PREMIUM, applicant
 from tests.support.auth import api_client, csrf_token, signed_in_client
 from web.security_headers import DOWNLOAD_POLICY
 
@@ -197,3 +197,18 @@ def test_cli_names_the_short_key_without_a_traceback(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "INSURFLOW_SECRET_KEY is only 9 characters long" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("loading", ["9" * 5000, "\u0663"])
+def test_whole_number_field_refuses_what_int_cannot_read(app: Flask, uow,  # type: ignore[no-untyped-def]
+                                                         loading: str) -> None:
+    case_id = flows.start(uow, "new_business", applicant(health_conditions="major",
+                                                         health_details="Asthma"))
+    flows.complete(uow, case_id, "record_first_premium", PREMIUM)
+    task_id = flows.open_task(uow, case_id, "underwriting_review")
+    client = signed_in_client(app, "uw1")
+    answer = client.post(f"/tasks/{task_id}", data={
+        "csrf_token": csrf_token(client, "/inbox"), "decision": "accept_with_loading",
+        "loading_percent": loading, "reason": "Asthma, controlled"})
+    assert answer.status_code == 400 and b"Loading %" in answer.data
+    assert flows.open_task(uow, case_id, "underwriting_review") == task_id
