@@ -269,7 +269,7 @@ def main() -> None:
     loaded["real_cases_s"] = round(time.perf_counter() - started, 1)
 
     loaded["load_average_1m_before_http"] = round(os.getloadavg()[0], 2)
-    app = create_app({"DATABASE_URL": args.postgres, "SECRET_KEY": "bench-inbox"})
+    app = create_app({"DATABASE_URL": args.postgres, "SECRET_KEY": "bench-inbox-" + "k" * 32})
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=KeepAliveHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

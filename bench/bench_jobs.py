@@ -51,7 +51,7 @@ def _create(uow: Any, due_times: list[datetime], chunk: int = 500) -> float:
 
 
 def _workers(url: str, count: int) -> list[subprocess.Popen[bytes]]:
-    env = {**os.environ, "INSURFLOW_DATABASE_URL": url, "INSURFLOW_SECRET_KEY": "bench"}
+    env = {**os.environ, "INSURFLOW_DATABASE_URL": url, "INSURFLOW_SECRET_KEY": "bench-" + "k" * 32}
     return [subprocess.Popen([sys.executable, "-c", ENTRY, "worker", "--worker-id",
                               f"bench-{n}"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL) for n in range(count)]

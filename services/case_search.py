@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from models import AuditEvent, Case, CaseKey, ProcessVersion
 
 from .errors import InvalidInput
+from .paging import BAD_PAGE, page_number
 
 STATUSES = {"active": "Active", "retrying": "Retrying", "incident": "Stopped (incident)",
             "completed": "Completed"}
@@ -53,12 +54,12 @@ class CaseSearch:
         for name in ("created_from", "created_to"):
             if values[name] and _date(values[name]) is None:
                 errors[name] = ["use a date like 2026-11-25"]
-        raw_page = (args.get("page") or "1").strip()
-        if not raw_page.isdigit() or int(raw_page) < 1:
-            errors["page"] = ["the page must be a whole number from 1"]
-        if errors:
+        page = page_number(args.get("page"))
+        if page is None:
+            errors["page"] = [BAD_PAGE]
+        if errors or page is None:
             raise InvalidInput("the case search is not valid", errors)
-        return cls(**values, page=int(raw_page))
+        return cls(**values, page=page)
 
     def to_args(self, **changes: Any) -> dict[str, str]:
         """Non-empty values only, for links (the pager) and the access log."""
@@ -127,7 +128,7 @@ def _filters(search: CaseSearch) -> list[ColumnElement[bool]]:
     start, end = _date(search.created_from), _date(search.created_to)
     if start is not None:
         where.append(Case.created_at >= _midnight(start))
-    if end is not None:  # the whole last day is included
+    if end is not None and end < date.max:  # the whole last day; 9999-12-31 has no day after
         where.append(Case.created_at < _midnight(end + timedelta(days=1)))
     return where
 

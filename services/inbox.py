@@ -20,6 +20,7 @@ from models import HumanTask, User
 
 from . import processes
 from .errors import InvalidInput, PermissionDenied
+from .paging import BAD_PAGE, page_number
 from .roles import Actor
 
 TABS = {"mine": "My tasks", "groups": "My groups' tasks", "all": "All open tasks"}
@@ -111,12 +112,11 @@ def _check_choice(errors: dict[str, list[str]], name: str, value: str,
 
 
 def _page_number(raw: str | None, errors: dict[str, list[str]]) -> int:
-    if not raw:
+    number = page_number(raw)
+    if number is None:
+        errors["page"] = [BAD_PAGE]
         return 1
-    if not raw.isdigit() or int(raw) < 1:
-        errors["page"] = ["the page must be a whole number from 1"]
-        return 1
-    return int(raw)
+    return number
 
 
 def visible_tabs(actor: Actor) -> list[str]:

@@ -21,6 +21,8 @@ from .errors import register_error_handlers
 from .inbox import inbox_pages
 from .incidents import incident_pages
 from .pages import pages
+from .request_guard import init_request_guard
+from .security_headers import init_security_headers
 from .start_pages import start_pages
 from .task_pages import task_pages
 from .vendor import vendor_assets
@@ -28,7 +30,8 @@ from .vendor import vendor_assets
 
 def register_web(app: Flask) -> None:
     # Order matters: know who is asking, send strangers to sign in, check the form token,
-    # then the auditor rule.
+    # then the auditor rule. Text no database can store is refused before any of them.
+    init_request_guard(app)
     app.before_request(load_current_user)
     app.before_request(login_required)
     init_csrf(app)
@@ -43,6 +46,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.context_processor(_template_globals)
     register_error_handlers(app)
+    init_security_headers(app)
 
 
 def _template_globals() -> dict[str, Any]:

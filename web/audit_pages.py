@@ -18,10 +18,12 @@ from services.case_audit import case_audit
 from services.case_search import STATUSES, CaseSearch
 from services.case_steps import case_step, replay_summary
 from services.cases import get_case
+from services.paging import page_number
 from services.version_files import case_file, media_type
 
 from .access import roles_required
 from .current_user import current_user
+from .security_headers import as_download
 from .uow import unit_of_work
 
 audit_pages = Blueprint("audit", __name__, url_prefix="/audit")
@@ -95,9 +97,7 @@ def history_json(case_id: int) -> Response:
         uow.commit()
     response = Response(json.dumps(document, indent=2) + "\n", mimetype="application/json")
     key = document.get("business_key") or f"case-{case_id}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{key}-history.json"'
-    response.cache_control.private = True
-    return response
+    return as_download(response, f"{key}-history.json")
 
 
 @audit_pages.get("/cases/<int:case_id>/files/<path:path>")
@@ -110,17 +110,13 @@ def download(case_id: int, path: str) -> Response:
         uow.commit()
     file = PurePosixPath(path)
     response = Response(content, mimetype=media_type(path))
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{file.stem}-v{version.version}{file.suffix}"')
-    response.cache_control.private = True
-    return response
+    return as_download(response, f"{file.stem}-v{version.version}{file.suffix}")
 
 
 @audit_pages.get("/access-log")
 @roles_required("auditor", "admin")
 def access_log_page() -> str:
-    raw_page = request.args.get("page", "1")
-    number = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    number = page_number(request.args.get("page")) or 1
     username = request.args.get("user", "").strip()[:100]
     with unit_of_work() as uow:
         listing = access_log.list_views(uow.session, number, username)

@@ -10,7 +10,6 @@ joins the session row), so changed roles apply at once. The JSON API also takes 
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -30,6 +29,7 @@ from services import sign_in, tokens
 from services.sign_in import Throttled
 
 from .current_user import CurrentUser, current_user
+from .redirects import safe_next
 from .uow import unit_of_work
 
 auth = Blueprint("auth", __name__)
@@ -104,16 +104,6 @@ def _expired() -> bool:
         return False
     session.clear()
     return True
-
-
-def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site; anything else (`//evil`, `https://…`) is dropped."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(char) < 32 for char in target):
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 def _start_session(session_id: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from services.errors import (
     Conflict,
@@ -37,6 +37,13 @@ def register_error_handlers(app: Flask) -> None:
         status = next((code for cls, code in STATUS.items() if isinstance(error, cls)), 400)
         fields = error.field_errors if isinstance(error, InvalidInput) else None
         return _respond(status, str(error), fields)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[Response | str, int]:
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        size = f" ({limit:,} bytes)" if limit else ""
+        return _respond(413, f"The request is larger than this server accepts{size}; "
+                             "nothing was changed.")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response | str, int]:

@@ -230,8 +230,13 @@ def parse_form_post(schema: Mapping[str, Any], form: FormInput) -> dict[str, Any
     return data
 
 
+# ASCII digits, and few enough for int(): past 4300 digits it raises instead of parsing. A
+# longer number stays text, which the form's schema then refuses as not an integer.
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,100}")
+
+
 def _parsed(kind: str, prop: Mapping[str, Any], raw: str) -> Any:
-    if kind == "integer" and re.fullmatch(r"[+-]?\d+", raw):
+    if kind == "integer" and WHOLE_NUMBER.fullmatch(raw):
         return int(raw)
     if kind == "number":
         return _number(raw)
@@ -242,7 +247,7 @@ def _parsed(kind: str, prop: Mapping[str, Any], raw: str) -> Any:
 
 def _number(raw: str) -> Any:
     """An int, or a Decimal (exact, like money); the text itself when it is no number."""
-    if re.fullmatch(r"[+-]?\d+", raw):
+    if WHOLE_NUMBER.fullmatch(raw):
         return int(raw)
     try:
         number = Decimal(raw)

@@ -13,6 +13,7 @@ from services.inbox import DUE_STATES, SORTS, TABS, InboxQuery
 from services.roles import Actor
 
 from .current_user import current_user
+from .redirects import back_to
 from .uow import unit_of_work
 
 inbox_pages = Blueprint("inbox", __name__)
@@ -38,36 +39,39 @@ def show_inbox() -> str:
 
 
 def _back_to(default: str) -> str:
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
+    """The form's `next` through the one safe-redirect check; called before the commit."""
+    return back_to(request.form.get("next"), default)
 
 
 @inbox_pages.post("/tasks/<task_id>/claim")
 def claim(task_id: str) -> Response:
+    target = _back_to(url_for("task_pages.show_task", task_id=task_id))
     with unit_of_work() as uow:
         task = assignment.claim(uow.session, task_id, acting())
         uow.commit()
         flash(f"You claimed \u201c{task.title}\u201d ({task.business_key or 'no key yet'}).")
-    return redirect(_back_to(url_for("task_pages.show_task", task_id=task_id)))
+    return redirect(target)
 
 
 @inbox_pages.post("/tasks/<task_id>/release")
 def release(task_id: str) -> Response:
+    target = _back_to(url_for("inbox.show_inbox"))
     with unit_of_work() as uow:
         task = assignment.release(uow.session, task_id, acting())
         uow.commit()
         flash(f"\u201c{task.title}\u201d is back in the {task.role.replace('_', ' ')} group.")
-    return redirect(_back_to(url_for("inbox.show_inbox")))
+    return redirect(target)
 
 
 @inbox_pages.post("/tasks/<task_id>/reassign")
 def reassign(task_id: str) -> Response:
+    target = _back_to(url_for("task_pages.show_task", task_id=task_id))
     with unit_of_work() as uow:
         task = assignment.reassign(uow.session, task_id, request.form.get("assignee", ""),
                                    acting())
         uow.commit()
         flash(f"\u201c{task.title}\u201d is now assigned to {task.assignee}.")
-    return redirect(_back_to(url_for("task_pages.show_task", task_id=task_id)))
+    return redirect(target)
 
 
 @inbox_pages.post("/inbox/filters")

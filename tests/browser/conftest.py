@@ -6,7 +6,8 @@ Fixtures:
   like `database_url`), one per test session, with processes deployed,
   products, the demo users (`<username>-demo`) and the demo cases. Tests share it, so
   make your own cases rather than count what is there.
-- `browser`: one Chromium for the session; `page`: a fresh context per test, 1280x900.
+- `browser`: one Chromium for the session; `page`: a fresh context per test, 1280x900; the
+  test fails when the browser reports any Content-Security-Policy violation on its pages.
 - `screenshot`: `screenshot("name")` saves test-artifacts/<test>/name.png; a failing test
   saves `failure.png` by itself.
 
@@ -99,11 +100,17 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
+    violations: list[str] = []
+    context.on("console", lambda message: violations.append(f"{message.page and message.page.url}: "
+                                                            f"{message.text}")
+               if "Content Security Policy" in message.text else None)
     opened = context.new_page()
     yield opened
     if request.node.stash.get(CALL_FAILED, False):
         opened.screenshot(path=screenshot_path(request.node.name, "failure"), full_page=True)
     context.close()
+    # Every page the test visited ran under the app's Content-Security-Policy without a refusal.
+    assert not violations, "\n".join(violations)
 
 
 @pytest.fixture

@@ -164,8 +164,9 @@ def test_secret_key_is_made_once_and_kept(tmp_path, monkeypatch) -> None:  # typ
     key = _secret_key(bare)
     assert len(key) > 40 and _secret_key(bare) == key
     assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
-    monkeypatch.setenv("INSURFLOW_SECRET_KEY", "from-the-environment")
-    assert _secret_key(bare) == "from-the-environment"
+    from_environment = "from-the-environment-" + "k" * 32
+    monkeypatch.setenv("INSURFLOW_SECRET_KEY", from_environment)
+    assert _secret_key(bare) == from_environment
 
 
 def test_session_ends_eight_hours_after_sign_in(app: Flask) -> None:

@@ -40,7 +40,7 @@ def outside(db_engine: Engine) -> Engine:
 def spawn(database_url: str, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     env = {**os.environ, "INSURFLOW_DATABASE_URL": database_url,
-           "INSURFLOW_SECRET_KEY": "worker-test"}
+           "INSURFLOW_SECRET_KEY": "worker-test-" + "k" * 32}
 
     def start(worker_id: str, *args: str) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"{worker_id}.log").open("wb")  # never a pipe nobody reads

@@ -12,7 +12,7 @@ from app import create_app
 
 def test_an_app_freezes_its_startup_heap_and_a_test_app_does_not(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("INSURFLOW_SECRET_KEY", "test-only")
+    monkeypatch.setenv("INSURFLOW_SECRET_KEY", "test-only-" + "k" * 32)
     url = f"sqlite:///{tmp_path / 'heap.db'}"
     gc.unfreeze()
     try:
