@@ -53,7 +53,7 @@ def load_current_user() -> None:
     user_id, version = session.get(USER_ID_KEY), session.get(VERSION_KEY)
     if not isinstance(user_id, int) or not isinstance(version, str) or _expired():
         return
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         found = users.find_signed_in_user(uow.session, user_id, version)
         if found is None:
             session.clear()  # deactivated, deleted or password changed: sign out
