@@ -21,7 +21,7 @@ class Trouble(enum.Enum):
     CONFLICT = "conflict"  # lost to a concurrent transaction: reload and try again
 
 
-def passing_trouble(error: BaseException) -> Trouble | None:
+def passing_trouble(error: BaseException | None) -> Trouble | None:
     """The kind of passing trouble `error` is, or None for anything else (a bug, bad data)."""
     if not isinstance(error, DBAPIError):
         return None
