@@ -121,3 +121,28 @@ def test_database_that_cannot_be_reached_answers_503(database_url: str, tmp_path
     page = client.post("/login", data={"username": "clerk1", "password": "x",
                                        "csrf_token": token})
     assert page.status_code == 503 and "Try again in a moment" in page.get_data(as_text=True)
+
+
+@contextmanager
+def _writers_shut_out(database_url: str, db_engine: Engine) -> Iterator[None]:
+    """Every write waits meanwhile: SQLite's write lock, or PostgreSQL's EXCLUSIVE lock on
+    the case and task tables (which still lets readers in)."""
+    if database_url.startswith("sqlite"):
+        with _write_lock_held(Path(database_url.removeprefix("sqlite:///"))):
+            yield
+        return
+    with db_engine.connect() as holder:
+        holder.execute(text("LOCK TABLE cases, human_task IN EXCLUSIVE MODE"))
+        yield
+        holder.rollback()
+
+
+def test_reading_pages_never_wait_for_a_writer(app: Flask, uow, database_url: str,  # type: ignore[no-untyped-def]
+                                               db_engine: Engine) -> None:
+    client = _client(app)
+    case_id = flows.start(uow, "new_business", applicant())
+    task_id = flows.open_task(uow, case_id, "record_first_premium")
+    with _writers_shut_out(database_url, db_engine):
+        for path in ("/inbox", f"/cases/{case_id}", f"/tasks/{task_id}",
+                     f"/api/v1/cases/{case_id}", "/api/v1/tasks"):
+            assert client.get(path).status_code == 200, path
