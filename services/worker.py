@@ -101,7 +101,7 @@ class Worker:
 
     def _back_off(self, error: Exception) -> None:
         delay = self._backoff.next_delay()
-        log.warning("database error outside a job (%s); trying again in %.1f s",
+        log.warning("database error (%s); jobs held were given back; trying again in %.1f s",
                     first_line(error), delay)
         self._stopping.wait(delay)
 

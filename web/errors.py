@@ -17,6 +17,7 @@ from services.errors import (
     PermissionDenied,
     ServiceError,
 )
+from services.unit_of_work import CHANGED_MEANWHILE
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
@@ -56,8 +57,7 @@ def register_error_handlers(app: Flask) -> None:
         transaction the server rolled back (deadlock, serialization): 409, like any race."""
         trouble = passing_trouble(error)
         if trouble is Trouble.CONFLICT:
-            return _respond(409, "someone else changed this case at the same time; "
-                                 "reload and try again")
+            return _respond(409, CHANGED_MEANWHILE)
         if trouble is None:
             return unexpected(error)
         log.warning("database unavailable: %s", error.orig)

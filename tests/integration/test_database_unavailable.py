@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from psycopg import errors as psycopg_errors
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from engine.clock import set_clock
@@ -146,3 +148,21 @@ def test_reading_pages_never_wait_for_a_writer(app: Flask, uow, database_url: st
         for path in ("/inbox", f"/cases/{case_id}", f"/tasks/{task_id}",
                      f"/api/v1/cases/{case_id}", "/api/v1/tasks"):
             assert client.get(path).status_code == 200, path
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_transaction_the_server_rolled_back_is_a_409(app: Flask) -> None:
+    """A deadlock the lock order did not prevent (or a serialization failure) is a lost race
+    like any other: 409, never a 500. PostgreSQL only: SQLite has no such errors."""
+    client = _client(app)
+    engine = app.extensions["insurflow.engine"]
+
+    def deadlock(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        """What SQLAlchemy raises when the server reports a deadlock."""
+        raise OperationalError(statement, {}, psycopg_errors.DeadlockDetected("deadlock"))
+
+    event.listen(engine, "before_cursor_execute", deadlock, once=True)
+    answer = client.post("/api/v1/cases", json={"process_id": "new_business",
+                                                "data": applicant()})
+    assert answer.status_code == 409
+    assert "someone else changed this case" in answer.get_json()["error"]["message"]
