@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, text
+from psycopg import errors as psycopg_errors
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from engine.clock import set_clock
@@ -152,3 +154,37 @@ def _states(app: Flask) -> dict[str, str]:
     assert result.exit_code == 0, result.output
     return {w["worker_id"]: w["state"] for w in json.loads(result.output)["workers"]}
 
+
+
+def test_database_trouble_inside_a_job_gives_the_job_back(uow, db_engine: Engine,  # type: ignore[no-untyped-def]
+                                                          session_factory) -> None:
+    """The connection fails as the job starts: not the job's fault, so it is not marked
+    failed; it goes back to the queue and the same worker runs it after backing off."""
+    clock = MovableClock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    flows.deploy(uow, BACKGROUND)
+    case_id = flows.start(uow, "timer_wait", {"due_time": "2026-11-25T09:01:00+00:00"})
+    clock.advance(minutes=2)
+    lost = (psycopg_errors.AdminShutdown("terminating connection due to administrator command")
+            if db_engine.dialect.name == "postgresql" else _sqlite_busy())
+    cuts: list[str] = []
+
+    def cut(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "WHERE job.id =" in statement and not cuts:  # run_job's first read of its job
+            cuts.append(statement)
+            raise OperationalError(statement, {}, lost)
+
+    event.listen(db_engine, "before_cursor_execute", cut)
+    try:
+        done = Worker(session_factory, WorkerOptions(worker_id="w1", max_jobs=1)).run()
+    finally:
+        event.remove(db_engine, "before_cursor_execute", cut)
+    assert (done, len(cuts)) == (1, 1)
+    assert flows.show(uow, case_id).case.status == "completed"
+    with uow() as work:
+        assert jobs_status(work.session).counts["failed"] == 0
+
+
+def _sqlite_busy() -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError("database is locked")
+    error.sqlite_errorname = "SQLITE_BUSY"
+    return error
