@@ -9,7 +9,7 @@ NPM ?= npm
 VIEWER_STAMP := node_modules/.package-lock.json
 
 .PHONY: run test install lint test-fast browser bench bench-instructions bench-breakdown bench-inbox bench-jobs bench-audit \
-	clean
+	bench-sqlite-concurrency clean
 
 $(BIN)/insurflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ bench-inbox: install
 ## bench-jobs: worker throughput (one and two workers) and timer lateness on PostgreSQL
 bench-jobs: install
 	$(BIN)/python bench/bench_jobs.py
+
+## bench-sqlite-concurrency: 8 clients starting cases and completing tasks on one web process
+## over SQLite: answers by status (no 500) and latency percentiles
+bench-sqlite-concurrency: install
+	$(BIN)/python bench/bench_sqlite_concurrency.py $(ARGS)
 
 ## bench-audit: verify a 1,000-event case and `audit verify --all` over 10,000 cases (SQLite;
 ## ARGS='--database-url postgresql://postgres@127.0.0.1:5432/insurflow_bench_audit' for PostgreSQL)

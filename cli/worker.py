@@ -54,7 +54,8 @@ def jobs_group() -> None:
     pass
 
 
-@jobs_group.command("status", help="Queued, running, failed and due-soon jobs; workers.")
+@jobs_group.command("status", help="Queued, running, failed and due-soon jobs; workers "
+                    "and their state (idle, busy, dead: no heartbeat for 15 s, stopped).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def jobs_status_command(as_json: bool) -> None:
     with uow() as work:

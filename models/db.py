@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import Connection, Engine, PoolProxiedConnection, create_engine, event
 from sqlalchemy.dialects import registry
@@ -13,6 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from .base import EncodedJson
 
 DEFAULT_DATABASE_URL = "sqlite:///insurflow.db"
+# How long a SQLite write waits for the write lock before "database is locked": well above
+# the time a script may run inside a step (a few seconds), so a busy moment means waiting.
+DEFAULT_SQLITE_BUSY_TIMEOUT = 30.0
+BUSY_TIMEOUT_VARIABLE = "INSURFLOW_SQLITE_BUSY_TIMEOUT"
 
 
 def database_url() -> str:
@@ -32,22 +40,58 @@ def make_engine(url: str | None = None) -> Engine:
         if url.startswith(prefix):
             url = _SQLITE_DIALECT + url.removeprefix(prefix)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=encode_json)
+        engine = create_engine(url, connect_args={"timeout": sqlite_busy_timeout()},
+                               json_serializer=encode_json)
         event.listen(engine, "connect", _sqlite_pragmas)  # a pool event: no per-statement cost
         return engine
     return create_engine(url, pool_pre_ping=True, json_serializer=encode_json)
+
+
+def sqlite_busy_timeout() -> float:
+    """Seconds a SQLite connection waits for a lock (INSURFLOW_SQLITE_BUSY_TIMEOUT)."""
+    configured = os.environ.get(BUSY_TIMEOUT_VARIABLE, "").strip()
+    if not configured:
+        return DEFAULT_SQLITE_BUSY_TIMEOUT
+    try:
+        seconds = float(configured)
+    except ValueError:
+        seconds = -1.0
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{BUSY_TIMEOUT_VARIABLE} must be a number of seconds (0 or more), "
+                         f"not {configured!r}")
+    return seconds
+
+
+# True while a unit of work that only reads begins its transaction (see read_only).
+_READ_ONLY = ContextVar("insurflow_read_only_transaction", default=False)
+
+
+@contextmanager
+def read_only(flag: bool = True) -> Iterator[None]:
+    """Transactions begun inside only read (or, with False, may write): on SQLite a reading
+    one keeps a deferred BEGIN and so never waits for the write lock."""
+    token = _READ_ONLY.set(flag)
+    try:
+        yield
+    finally:
+        _READ_ONLY.reset(token)
 
 
 class InsurflowSQLiteDialect(SQLiteDialect_pysqlite):
     """pysqlite that begins its own transactions: the driver's own transaction handling
     breaks SAVEPOINT, so `_sqlite_pragmas` turns it off. BEGIN is sent here rather than from
     a "begin" event listener because an engine with any such listener pays SQLAlchemy's
-    event dispatch on every statement it runs."""
+    event dispatch on every statement it runs.
+
+    A transaction that may write begins IMMEDIATE: it takes the write lock at once, waiting
+    for it within the busy timeout. A deferred BEGIN that read first and then wrote failed
+    at once with "database is locked" whenever another connection had written since its
+    read (WAL's SQLITE_BUSY_SNAPSHOT, which no busy timeout helps), a 500 under load."""
 
     supports_statement_cache = True
 
     def do_begin(self, dbapi_connection: PoolProxiedConnection) -> None:
-        _run_on_cursor(dbapi_connection, "BEGIN")
+        _run_on_cursor(dbapi_connection, "BEGIN" if _READ_ONLY.get() else "BEGIN IMMEDIATE")
 
 
 registry.register("sqlite.insurflow", __name__, "InsurflowSQLiteDialect")

@@ -13,8 +13,10 @@ from engine.clock import current_time
 from models import Job, WorkerHeartbeat
 
 DUE_SOON = timedelta(minutes=15)
-# A worker that has not beaten for this long is shown as silent (it may have died).
-SILENT_AFTER = timedelta(seconds=30)
+# A running worker beats every 2 s, idle or in a job (services.worker): one silent for this
+# long (several beats missed) is shown as dead: its process is gone, or it cannot reach the
+# database.
+DEAD_AFTER = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class WorkerLine:
     last_heartbeat_at: datetime
     current_job_id: int | None
     jobs_done: int
-    state: str  # running, silent or stopped
+    state: str  # busy (in a job), idle, dead (no heartbeat for DEAD_AFTER) or stopped
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class JobsStatus:
     due_soon: list[JobLine]
     failed: list[JobLine]
     workers: list[WorkerLine]
+    dead_after_seconds: int = int(DEAD_AFTER.total_seconds())
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,9 +91,9 @@ def _lines(session: Session, where: Any, limit: int, newest_first: bool = False)
 def _worker_line(row: WorkerHeartbeat, now: datetime) -> WorkerLine:
     if row.stopped_at is not None:
         state = "stopped"
-    elif now - row.last_heartbeat_at > SILENT_AFTER:
-        state = "silent"
+    elif now - row.last_heartbeat_at > DEAD_AFTER:
+        state = "dead"
     else:
-        state = "running"
+        state = "idle" if row.current_job_id is None else "busy"
     return WorkerLine(row.worker_id, row.host, row.pid, row.started_at, row.last_heartbeat_at,
                       row.current_job_id, row.jobs_done, state)

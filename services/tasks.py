@@ -55,27 +55,34 @@ def get_task(session: Session, task_id: str) -> HumanTask:
 
 _TASKS = cast(Table, HumanTask.__table__)
 _CASES = cast(Table, Case.__table__)
-_LOCK_ROWS = DirectStatement(
-    select(*_TASKS.c, *_CASES.c).join_from(_TASKS, _CASES, _CASES.c.id == _TASKS.c.case_id)
-    .where(_TASKS.c.id == bindparam("task_id")).with_for_update())
+# The case row is locked through the task (a task never moves to another case); the task
+# is read in a statement of its own after that lock, so it shows what the writer we may
+# have waited for committed.
+_LOCK_CASE_OF_TASK = DirectStatement(select(*_CASES.c).where(
+    _CASES.c.id == select(_TASKS.c.case_id).where(_TASKS.c.id == bindparam("task_id"))
+    .scalar_subquery()).with_for_update())
+_READ_TASK = DirectStatement(select(*_TASKS.c).where(_TASKS.c.id == bindparam("task_id")))
 _TASK_KEYS = [column.key for column in _TASKS.c]
 _CASE_KEYS = [column.key for column in _CASES.c]
 
 
 def lock_task(session: Session, task_id: str) -> tuple[HumanTask, Case]:
-    """The task and its case, both row-locked and read fresh, in one query.
+    """The task and its case, the case row locked, both read fresh.
 
-    Every writer of a case takes the case row first, so completions, claims and handlers
-    of the same case queue instead of interleaving. The row is read as a models.direct
-    statement and put into the session as the two loaded objects, as an ORM query with
-    populate_existing would (objects the session holds take the fresh values).
+    The one lock order of every writer of a case: its case row first, then what belongs to
+    the case (tasks, jobs, incidents, history). A writer that took a task row before the
+    case (as one join locking both did) deadlocked on PostgreSQL with a message delivery
+    holding the case and cancelling that task. The rows are put into the session as the
+    two loaded objects, as an ORM query with populate_existing would (objects the session
+    holds take the fresh values).
     """
-    row = _LOCK_ROWS.first(session.connection(), {"task_id": task_id})
-    if row is None:
+    connection = session.connection()
+    case_row = _LOCK_CASE_OF_TASK.first(connection, {"task_id": task_id})
+    task_row = _READ_TASK.first(connection, {"task_id": task_id}) if case_row else None
+    if case_row is None or task_row is None:
         raise NotFound(f"there is no task {task_id}")
-    split = len(_TASK_KEYS)
-    task = as_loaded(session, HumanTask, dict(zip(_TASK_KEYS, row[:split], strict=True)))
-    case = as_loaded(session, Case, dict(zip(_CASE_KEYS, row[split:], strict=True)))
+    task = as_loaded(session, HumanTask, dict(zip(_TASK_KEYS, task_row, strict=True)))
+    case = as_loaded(session, Case, dict(zip(_CASE_KEYS, case_row, strict=True)))
     return task, case
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
@@ -11,6 +12,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, class_mapper, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+
+from models import db
 
 from .errors import Conflict
 
@@ -50,11 +53,18 @@ def expire_loaded(session: Session, written: Callable[[object], bool]) -> None:
 
 
 class UnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    """`read_only`: the caller only reads (a page, a status); on SQLite its transaction then
+    does not take the write lock, and committing it is a mistake that raises."""
+
+    def __init__(self, session_factory: sessionmaker[Session], read_only: bool = False) -> None:
         self._factory = session_factory
+        self.read_only = read_only
         self.session: Session
+        self._transactions: ExitStack
 
     def __enter__(self) -> UnitOfWork:
+        self._transactions = ExitStack()
+        self._transactions.enter_context(db.read_only(self.read_only))
         self.session = self._factory()
         return self
 
@@ -62,9 +72,14 @@ class UnitOfWork:
                  tb: TracebackType | None) -> None:
         # close() rolls back whatever was not committed; unlike rollback() it leaves loaded
         # objects readable (detached) for the caller to present.
-        self.session.close()
+        try:
+            self.session.close()
+        finally:
+            self._transactions.close()
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         try:
             self.session.commit()
         except StaleDataError as error:

@@ -5,6 +5,11 @@ small batch of due jobs in a short transaction (row locks, SKIP LOCKED, a lease)
 them one by one (`job_runs.run_job`). Idle, it sleeps until the earliest queued job is due,
 at most `idle_poll` seconds, and on PostgreSQL wakes early on NOTIFY when a job is queued.
 `stop()` (SIGTERM) lets the current job finish and gives the rest of the batch back.
+
+A database error (a lost connection, a restart, SQLite's write lock held too long) never
+ends a long-running worker: the jobs it holds are given back, it waits (with backoff) and
+carries on. A heartbeat thread writes the worker's row every `heartbeat_every` seconds,
+idle or busy, so `jobs status` can tell a dead worker from an idle one.
 """
 
 from __future__ import annotations
@@ -13,22 +18,27 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import current_time
 from models import WorkerHeartbeat
 
 from . import job_runs, jobs
+from .db_errors import passing_trouble
+from .errors import Conflict
 from .unit_of_work import UnitOfWork
+from .worker_wait import Backoff, PostgresListener, first_line
 
 log = logging.getLogger("insurflow.worker")
+# What a database in trouble raises here: SQLAlchemy's errors, and the Conflict a unit of
+# work's commit makes of SQLite's "database is locked".
+DATABASE_ERRORS = (SQLAlchemyError, Conflict)
 
 
 @dataclass
@@ -49,7 +59,9 @@ class Worker:
         self.options = options
         self._stopping = threading.Event()
         self._wait = wait_for_jobs or self._stopping.wait
-        self._last_beat = 0.0
+        self._backoff = Backoff()
+        self._registered = False  # our heartbeat row was written since we started
+        self.current_job: int | None = None
         self.done = 0
 
     def stop(self) -> None:
@@ -57,19 +69,41 @@ class Worker:
 
     def run(self) -> int:
         """Run until stopped (or, with `once`/`max_jobs`, until done); returns jobs run."""
-        self._beat(None, started=True)
+        self.beat()
+        beating = _HeartbeatThread(self) if not self.options.once else None
         try:
             while not self._stopping.is_set() and not self._enough():
-                taken = self._claim()
-                if taken:
-                    self._run_batch(taken)
-                elif self.options.once:
-                    break
+                try:
+                    if not self._turn():
+                        break
+                except DATABASE_ERRORS as error:
+                    if self.options.once:
+                        raise
+                    self._back_off(error)
                 else:
-                    self._wait(self._idle_seconds())
+                    self._backoff.reset()
         finally:
-            self._beat(None, stopped=True)
+            if beating is not None:
+                beating.finish()
+            self.beat(stopped=True)
         return self.done
+
+    def _turn(self) -> bool:
+        """Take due jobs and run them, or wait for some; False when `once` has run out."""
+        taken = self._claim()
+        if taken:
+            self._run_batch(taken)
+        elif self.options.once:
+            return False
+        else:
+            self._wait(self._idle_seconds())
+        return True
+
+    def _back_off(self, error: Exception) -> None:
+        delay = self._backoff.next_delay()
+        log.warning("database error (%s); jobs held were given back; trying again in %.1f s",
+                    first_line(error), delay)
+        self._stopping.wait(delay)
 
     def _enough(self) -> bool:
         return self.options.max_jobs is not None and self.done >= self.options.max_jobs
@@ -87,15 +121,32 @@ class Worker:
     def _run_batch(self, taken: list[int]) -> None:
         for index, job_id in enumerate(taken):
             if self._stopping.is_set():
-                with UnitOfWork(self._factory) as work:
-                    jobs.release(work.session, taken[index:], self.options.worker_id)
-                    work.commit()
+                self._give_back(taken[index:])
                 return
-            self._beat(job_id)
-            self._run_one(job_id)
+            self.current_job = job_id
+            try:
+                self._run_one(job_id)
+            except DATABASE_ERRORS:
+                self._give_back(taken[index:])
+                raise
+            finally:
+                self.current_job = None
             self.done += 1
 
+    def _give_back(self, job_ids: list[int]) -> None:
+        """Jobs taken but not done go back to the queue; if even that fails, their lease
+        runs out and a worker takes them again then."""
+        try:
+            with UnitOfWork(self._factory) as work:
+                jobs.release(work.session, job_ids, self.options.worker_id)
+                work.commit()
+        except DATABASE_ERRORS as error:
+            log.warning("could not give back jobs %s (%s); they are taken again when their "
+                        "lease runs out", job_ids, first_line(error))
+
     def _run_one(self, job_id: int) -> None:
+        """A job that fails is marked failed; passing database trouble is not the job's
+        fault and is raised, so the job is given back and run again."""
         worker_id = self.options.worker_id
         try:
             with UnitOfWork(self._factory) as work:
@@ -104,6 +155,8 @@ class Worker:
         except job_runs.LeaseLost as lost:
             log.warning("%s", lost)
         except Exception as error:  # noqa: BLE001 - one bad job must not stop the worker
+            if passing_trouble(error) or passing_trouble(error.__cause__):
+                raise
             log.exception("job %s failed", job_id)
             with UnitOfWork(self._factory) as work:
                 jobs.finish(work.session, job_id, worker_id, "failed",
@@ -111,41 +164,50 @@ class Worker:
                 work.commit()
 
     def _idle_seconds(self) -> float:
-        with UnitOfWork(self._factory) as work:
+        with UnitOfWork(self._factory, read_only=True) as work:
             due = jobs.next_due_at(work.session)
         if due is None:
             return self.options.idle_poll
         return max(0.0, min(self.options.idle_poll, (due - current_time()).total_seconds()))
 
-    def _beat(self, job_id: int | None, started: bool = False, stopped: bool = False) -> None:
-        now_mono = time.monotonic()
-        if not (started or stopped) and now_mono - self._last_beat < self.options.heartbeat_every:
-            return
-        self._last_beat = now_mono
+    def beat(self, stopped: bool = False) -> None:
+        """Write our heartbeat row; a failure is logged and the next beat tries again."""
         now = current_time()
-        with UnitOfWork(self._factory) as work:
-            row = work.session.get(WorkerHeartbeat, self.options.worker_id)
-            if row is None or started:
-                row = work.session.merge(WorkerHeartbeat(
-                    worker_id=self.options.worker_id, host=socket.gethostname(),
-                    pid=os.getpid(), started_at=now, jobs_done=0))
-            row.last_heartbeat_at, row.current_job_id = now, job_id
-            row.jobs_done, row.stopped_at = self.done, now if stopped else None
-            work.commit()
+        try:
+            with UnitOfWork(self._factory) as work:
+                row = work.session.get(WorkerHeartbeat, self.options.worker_id)
+                if row is None or not self._registered:
+                    row = work.session.merge(WorkerHeartbeat(
+                        worker_id=self.options.worker_id, host=socket.gethostname(),
+                        pid=os.getpid(), started_at=now, jobs_done=0))
+                row.last_heartbeat_at, row.current_job_id = now, self.current_job
+                row.jobs_done, row.stopped_at = self.done, now if stopped else None
+                work.commit()
+            self._registered = True
+        except DATABASE_ERRORS as error:
+            log.warning("heartbeat failed (%s); the next one tries again", first_line(error))
+
+
+class _HeartbeatThread:
+    """Beats every `heartbeat_every` seconds while the worker runs, idle or in a long job."""
+
+    def __init__(self, worker: Worker) -> None:
+        self._worker = worker
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat_until_done, daemon=True,
+                                        name=f"heartbeat-{worker.options.worker_id}")
+        self._thread.start()
+
+    def _beat_until_done(self) -> None:
+        while not self._done.wait(self._worker.options.heartbeat_every):
+            self._worker.beat()
+
+    def finish(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def postgres_waiter(engine: Engine) -> Callable[[float], None]:
-    """Wait up to `timeout` seconds, returning early when a job is queued (LISTEN/NOTIFY)."""
-    raw = engine.raw_connection()
-    connection: Any = raw.driver_connection
-    raw.detach()  # ours alone: autocommit must never leak back into the pool's sessions
-    connection.autocommit = True
-    connection.execute(f"LISTEN {jobs.NOTIFY_CHANNEL}")
-
-    def wait(timeout: float, _keep: Any = raw) -> None:
-        if timeout <= 0:
-            return
-        for _ in connection.notifies(timeout=timeout, stop_after=1):
-            pass
-
-    return wait
+    """Wait up to `timeout` seconds, returning early when a job is queued (LISTEN/NOTIFY);
+    the LISTEN connection is opened on first use and again after it fails."""
+    return PostgresListener(engine)

@@ -15,5 +15,5 @@ admin_jobs = Blueprint("admin_jobs", __name__)
 @admin_jobs.get("/admin/jobs")
 @roles_required("admin", "supervisor")
 def jobs_page() -> str:
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         return render_template("admin_jobs.html", status=jobs_status(uow.session))

@@ -96,14 +96,14 @@ def start_case() -> tuple[Response, int]:
 
 @api.get("/cases/<int:case_id>")
 def show_case(case_id: int) -> Response:
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         return jsonify(case_view_json(cases.show_case(uow.session, case_id,
                                                       viewer=_signed_in().actor)))
 
 
 @api.get("/tasks")
 def list_tasks() -> Response:
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         found = tasks.list_open_tasks(uow.session, role=request.args.get("role"),
                                       assignee=request.args.get("assignee"),
                                       viewer=_signed_in().actor)

@@ -83,7 +83,7 @@ def _load_session_user() -> None:
     session_id = session.get(SESSION_ID_KEY)
     if not isinstance(session_id, str) or _expired():
         return
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         found = sign_in.session_user(uow.session, session_id,
                                      current_app.permanent_session_lifetime)
         if found is None:

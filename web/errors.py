@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from services.db_errors import Trouble, passing_trouble
 from services.errors import (
     Conflict,
     DeployRejected,
@@ -15,8 +17,10 @@ from services.errors import (
     PermissionDenied,
     ServiceError,
 )
+from services.unit_of_work import CHANGED_MEANWHILE
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5
 STATUS = {NotFound: 404, Conflict: 409, PermissionDenied: 403, InvalidInput: 400,
           DeployRejected: 400}
 
@@ -53,3 +57,18 @@ def register_error_handlers(app: Flask) -> None:
     def unexpected(error: Exception) -> tuple[Response | str, int]:
         log.exception("unhandled error")
         return _respond(500, "Something went wrong on our side; nothing was changed.")
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError) -> tuple[Response | str, int] | Response:
+        """A lost connection or a database that is down or busy: 503, try again shortly; a
+        transaction the server rolled back (deadlock, serialization): 409, like any race."""
+        trouble = passing_trouble(error)
+        if trouble is Trouble.CONFLICT:
+            return _respond(409, CHANGED_MEANWHILE)
+        if trouble is None:
+            return unexpected(error)
+        log.warning("database unavailable: %s", error.orig)
+        response = make_response(_respond(503, "The database cannot be reached just now; "
+                                               "try again in a moment."))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response

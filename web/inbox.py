@@ -30,7 +30,7 @@ def acting() -> Actor:
 def show_inbox() -> str:
     actor = acting()
     query = InboxQuery.from_args(request.args)
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         page = inbox.inbox(uow.session, actor, query, current_time())
         return render_template(
             "inbox.html", page=page, tabs={t: TABS[t] for t in inbox.visible_tabs(actor)},

@@ -16,7 +16,7 @@ pages = Blueprint("pages", __name__)
 @pages.get("/")
 def index() -> str:
     viewer = acting()
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         return render_template(
             "index.html", versions=processes.list_versions(uow.session),
             open_tasks=tasks.list_open_tasks(uow.session, limit=50, viewer=viewer),
@@ -26,7 +26,7 @@ def index() -> str:
 @pages.get("/cases/<int:case_id>")
 def case_page(case_id: int) -> str:
     viewer = acting()
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         view = cases.show_case(uow.session, case_id, viewer=viewer)
         return render_template(
             "case.html", case=view.case, version=view.version, open_tasks=view.open_tasks,

@@ -51,7 +51,7 @@ def _render(session: Session, task: HumanTask, actor: Actor, values: Any,
 @task_pages.get("/tasks/<task_id>")
 def show_task(task_id: str) -> tuple[str, int]:
     actor = acting()
-    with unit_of_work() as uow:
+    with unit_of_work(read_only=True) as uow:
         task = _visible_task(uow.session, task_id, actor)
         draft = drafts.get_draft(uow.session, task_id, actor.username)
         if draft is not None:

@@ -7,5 +7,6 @@ from flask import current_app
 from services.unit_of_work import UnitOfWork
 
 
-def unit_of_work() -> UnitOfWork:
-    return UnitOfWork(current_app.extensions["insurflow.sessions"])
+def unit_of_work(read_only: bool = False) -> UnitOfWork:
+    """`read_only` for a page that only reads: on SQLite it never waits for a writer."""
+    return UnitOfWork(current_app.extensions["insurflow.sessions"], read_only)
