@@ -154,10 +154,11 @@ def test_a_payment_slipped_in_by_sql_is_named_as_extra(
         app: Flask, cases: dict[str, Any], uow, db_engine: Engine) -> None:  # type: ignore[no-untyped-def]
     with uow() as work:
         policy_id = work.session.scalars(select(Policy.id)).one()
+    # Read before the change: on SQLite a second writer would wait for the change's own lock.
+    paid_on = flows.show(uow, cases["policy_case"]).case.created_at.date()
     _change(db_engine, lambda conn: conn.execute(insert(Payment).values(
         payment_number="PAY-999999", direction="out", method="cheque", amount=Decimal("5000"),
-        paid_on=flows.show(uow, cases["policy_case"]).case.created_at.date(),
-        policy_id=policy_id, idempotency_key="forged")))
+        paid_on=paid_on, policy_id=policy_id, idempotency_key="forged")))
     one = _run(app, "audit", "verify", str(cases["policy_case"]))
     assert one.exit_code == 1
     assert "payment PAY-999999 (id 3) is linked to this case's records but no step of the " \
