@@ -11,6 +11,7 @@ from services.errors import (
     Conflict,
     DeployRejected,
     InvalidInput,
+    KeyReused,
     NotFound,
     PermissionDenied,
     ServiceError,
@@ -18,7 +19,7 @@ from services.errors import (
 
 log = logging.getLogger(__name__)
 STATUS = {NotFound: 404, Conflict: 409, PermissionDenied: 403, InvalidInput: 400,
-          DeployRejected: 400}
+          DeployRejected: 400, KeyReused: 422}
 
 
 def _respond(status: int, message: str, fields: dict[str, list[str]] | None = None
