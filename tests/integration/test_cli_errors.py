@@ -5,6 +5,7 @@ status says whether the case stopped at an incident (3)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,8 +64,27 @@ def test_every_command_before_db_upgrade_says_to_run_it(empty_app: Flask) -> Non
             as_json = _run(empty_app, *command, "--json")
             assert as_json.exit_code == 1
             assert json.loads(as_json.stdout) == {"error": UPGRADE_FIRST}, command
+    added = empty_app.test_cli_runner().invoke(args=[
+        "users", "add", "ann", "--display-name", "Ann", "--roles", "clerk", "--password-stdin"],
+        input="a long enough password\n")
+    assert added.exit_code == 1 and added.stderr == f"error: {UPGRADE_FIRST}\n"
     assert _run(empty_app, "db", "upgrade").exit_code == 0
     assert _run(empty_app, "processes", "list").exit_code == 0
+
+
+def test_an_older_schema_says_to_upgrade(db_engine: Engine, tmp_path: Path) -> None:
+    """0006 added the cases' hash chain head: before it, reading a case fails."""
+    engine = databases.second_database(db_engine, tmp_path, "cli_old", "0005")
+    old = create_app({"DATABASE_URL": engine.url.render_as_string(hide_password=False),
+                      "TESTING": True})
+    try:
+        result = _run(old, "cases", "show", "1")
+        _no_traceback(result)
+        assert result.exit_code == 1
+        assert re.fullmatch(r"error: the database schema \(0005\) is older than this Insurflow "
+                            r"\(\d+\): run `insurflow db upgrade` first\n", result.stderr)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
