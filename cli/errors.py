@@ -123,8 +123,8 @@ def database_failure(ctx: click.Context, error: SQLAlchemyError) -> CliFailure:
         return CliFailure("the database has no Insurflow tables yet: run `insurflow db "
                           "upgrade` first")
     if current != newest:
-        return CliFailure(f"the database schema ({', '.join(sorted(current))}) is older than "
-                          f"this Insurflow ({', '.join(sorted(newest))}): run `insurflow db "
+        return CliFailure(f"the database schema is at revision {', '.join(sorted(current))}, "
+                          f"this Insurflow needs {', '.join(sorted(newest))}: run `insurflow db "
                           "upgrade` first")
     return CliFailure(f"database error: {_first_line(error)}")
 

@@ -72,8 +72,9 @@ def incidents_retry(incident_id: int, user: str, as_json: bool) -> None:
         resolution = incidents.retry_incident(work.session, incident_id, user)
         work.commit()
         _report(resolution, as_json)
-        status = resolution.case.status
-    _exit_status(resolution, status)
+        stopped = _stopped(resolution)
+    if stopped:
+        sys.exit(EXIT_INCIDENT)
 
 
 @incidents_group.command("skip", help="Complete the failed step of incident ID without "
@@ -88,8 +89,9 @@ def incidents_skip(incident_id: int, reason: str, user: str, as_json: bool) -> N
         resolution = incidents.skip_incident(work.session, incident_id, reason, user)
         work.commit()
         _report(resolution, as_json)
-        status = resolution.case.status
-    _exit_status(resolution, status)
+        stopped = _stopped(resolution)
+    if stopped:
+        sys.exit(EXIT_INCIDENT)
 
 
 def _report(resolution: Resolution, as_json: bool) -> None:
@@ -105,7 +107,6 @@ def _report(resolution: Resolution, as_json: bool) -> None:
         click.echo(f"the step failed again: incident {again.id}: {again.message}", err=True)
 
 
-def _exit_status(resolution: Resolution, case_status: str) -> None:
-    """Exit EXIT_INCIDENT when the case is still (or again) stopped at an incident."""
-    if resolution.new_incident or case_status == "incident":
-        sys.exit(EXIT_INCIDENT)
+def _stopped(resolution: Resolution) -> bool:
+    """The case is still (or again) stopped at an incident: the exit status says so."""
+    return resolution.new_incident is not None or resolution.case.status == "incident"

@@ -81,8 +81,8 @@ def test_an_older_schema_says_to_upgrade(db_engine: Engine, tmp_path: Path) -> N
         result = _run(old, "cases", "show", "1")
         _no_traceback(result)
         assert result.exit_code == 1
-        assert re.fullmatch(r"error: the database schema \(0005\) is older than this Insurflow "
-                            r"\(\d+\): run `insurflow db upgrade` first\n", result.stderr)
+        assert re.fullmatch(r"error: the database schema is at revision 0005, this Insurflow "
+                            r"needs \d+: run `insurflow db upgrade` first\n", result.stderr)
     finally:
         engine.dispose()
 
