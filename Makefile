@@ -11,11 +11,41 @@ VIEWER_STAMP := node_modules/.package-lock.json
 .PHONY: run test install lint test-fast browser bench bench-instructions bench-breakdown bench-inbox bench-jobs bench-audit \
 	bench-sqlite-concurrency clean
 
-$(BIN)/insurflow: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+# Every installed package, runtime and dev, pinned with hashes (README: "Dependencies").
+LOCK := requirements.lock
+LOCKED := $(VENV)/.locked
+# The lock is for CPython 3.11 on x86-64 Linux, whatever machine runs `make lock`.
+LOCK_TARGET := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu
+
+.PHONY: lock
+
+# The packages of the lock, each checked against its hash; nothing else is fetched.
+$(LOCKED): $(LOCK)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	touch $@
+
+# Insurflow itself on top, without resolving anything; `pip check` catches a lock that no
+# longer covers pyproject.toml (a dependency added without `make lock`).
+$(BIN)/insurflow: pyproject.toml $(LOCKED)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; \
+		echo "error: $(LOCK) does not cover pyproject.toml: run 'make lock'" >&2; exit 1; }
 	touch $(BIN)/insurflow
+
+## lock: pin pyproject's dependencies (runtime and dev) with hashes into requirements.lock;
+## pins already in the lock stay unless ARGS='--upgrade-package NAME' (or ARGS=--upgrade).
+## Needs only uv, taken from the lock with its hashes, so it works even when the rest of the
+## lock no longer installs (a bad merge); without uv in the lock, pyproject's range of it.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	awk '/^uv==/ {on = 1; print; next} on && /^ / {print; next} {on = 0}' $(LOCK) \
+		> $(VENV)/uv-requirement.txt 2>/dev/null || true
+	if [ -s $(VENV)/uv-requirement.txt ]; then \
+		$(BIN)/pip install --quiet --require-hashes --no-deps -r $(VENV)/uv-requirement.txt; \
+	else $(BIN)/pip install --quiet 'uv>=0.5'; fi
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes $(LOCK_TARGET) \
+		--custom-compile-command "make lock" --output-file $(LOCK) --quiet $(ARGS)
 
 # The process diagram viewer (bpmn-js) comes from npm; without Node.js the app still runs and
 # case pages show the steps as a list instead of a drawing.

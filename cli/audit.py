@@ -12,20 +12,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
-from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from services import audit_export, audit_verify
 from services.unit_of_work import UnitOfWork
 
 from .audit_replay import replay
+from .errors import ROW_ID, GuardedGroup
 from .output import uow, user_errors
 
 PLAIN_PROGRESS_EVERY = 1000
 BAR_STEP = 50
 
 
-@click.group("audit", cls=AppGroup,
+@click.group("audit", cls=GuardedGroup,
              help="Check case histories for tampering, replay them, export them.")
 def audit_group() -> None:
     pass
@@ -50,7 +50,7 @@ def snapshot() -> Iterator[UnitOfWork]:
                      "with --all, and compare the payments, policies and claims each case "
                      "wrote with the values its history last recorded. Exit status 1 when "
                      "any history was altered or any such record differs.")
-@click.argument("case_id", type=int, required=False)
+@click.argument("case_id", type=ROW_ID, required=False)
 @click.option("--all", "all_cases", is_flag=True, help="Check every case (with a summary).")
 def audit_verify_command(case_id: int | None, all_cases: bool) -> None:
     if (case_id is None) == (not all_cases):
@@ -120,7 +120,7 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
 
 @audit_group.command("export", help="Write the full history of case CASE_ID as JSON, with "
                      "the hashes needed to verify it outside Insurflow (docs/audit.md).")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=ROW_ID)
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False),
               help="Write to FILE instead of standard output.")
 def audit_export_command(case_id: int, output: str | None) -> None:

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine.values import to_display
 from models import Case
 from services.errors import ServiceError
 from services.replay import BatchOutcome, ReplayReport, ReplayStep, replay_batch, replay_case
 
+from .errors import ROW_ID
 from .output import uow, user_errors
 
 BATCH = 200  # cases per transaction in --all: memory stays flat however many cases there are
@@ -26,7 +28,7 @@ BATCH = 200  # cases per transaction in --all: memory stays flat however many ca
                "recorded inputs (no handler runs) and compare with the stored state; exit 1 "
                "on any difference. --to N shows the state after event N; --all replays every "
                "case and prints a summary.")
-@click.argument("case_id", type=int, required=False)
+@click.argument("case_id", type=ROW_ID, required=False)
 @click.option("--to", "to_seq", type=click.IntRange(min=1), metavar="N",
               help="Show the replayed state after event N.")
 @click.option("--all", "every_case", is_flag=True, help="Replay every case.")
@@ -44,8 +46,8 @@ def replay(case_id: int | None, to_seq: int | None, every_case: bool, batch: int
     with user_errors(), uow() as work:
         try:
             report = replay_case(work.session, case_id, to_seq)
-        except ServiceError:
-            raise
+        except (ServiceError, SQLAlchemyError):
+            raise  # a message from the command group (e.g. run `db upgrade` first)
         except Exception as error:  # noqa: BLE001 - a message, never a traceback
             click.echo(f"error: case {case_id} could not be replayed: "
                        f"{type(error).__name__}: {error}", err=True)

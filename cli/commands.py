@@ -8,7 +8,6 @@ import click
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
-from flask.cli import AppGroup
 
 from services import cases, processes, tasks
 from services.actors import active_actor
@@ -16,17 +15,26 @@ from web.present import case_json, case_view_json, task_json, version_json
 
 from .audit import audit_group
 from .demo import demo
+from .errors import ROW_ID, GuardedGroup
 from .integration import incidents_group, messages_group
-from .output import emit_json, parse_json_option, table, uow, user_errors
+from .output import (
+    emit_json,
+    exit_if_stopped,
+    json_flag,
+    parse_json_option,
+    stopped_at,
+    table,
+    uow,
+    user_errors,
+)
 from .tokens import tokens_group
 from .users import users_group
 from .worker import jobs_group, worker_command
 
 ROOT = Path(__file__).resolve().parent.parent
-json_flag = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 
 
-@click.group(cls=AppGroup, help="Database schema (Alembic migrations).")
+@click.group(cls=GuardedGroup, help="Database schema (Alembic migrations).")
 def db() -> None:
     pass
 
@@ -45,7 +53,7 @@ def upgrade_database() -> None:
         command.upgrade(config, "head")
 
 
-@click.group("processes", cls=AppGroup, help="Validate, deploy and list BPMN processes.")
+@click.group("processes", cls=GuardedGroup, help="Validate, deploy and list BPMN processes.")
 def processes_group() -> None:
     pass
 
@@ -90,12 +98,13 @@ def processes_deploy(user: str, as_json: bool) -> None:
         click.echo(f"{row['process_id']}: v{row['version']} {state}")
 
 
-@click.group("cases", cls=AppGroup, help="Start and inspect cases (process instances).")
+@click.group("cases", cls=GuardedGroup, help="Start and inspect cases (process instances).")
 def cases_group() -> None:
     pass
 
 
-@cases_group.command("start", help="Start a case of PROCESS with start data given as JSON.")
+@cases_group.command("start", help="Start a case of PROCESS with start data given as JSON; "
+                     "exit 3 when the case stopped at an incident.")
 @click.argument("process_id", metavar="PROCESS")
 @click.option("--data", default="{}", help="Start form data as a JSON object.")
 @click.option("--user", required=True,
@@ -108,12 +117,14 @@ def cases_start(process_id: str, data: str, user: str, as_json: bool) -> None:
         case = cases.start_case(work.session, process_id, payload, actor.username, actor.roles)
         work.commit()
         shown = case_json(case)
-    emit_json(shown) if as_json else click.echo(
+        stopped = stopped_at(work.session, shown["id"])
+    emit_json({**shown, "open_incidents": stopped}) if as_json else click.echo(
         f"case {shown['id']} started ({shown['business_key'] or 'no key'}), {shown['status']}")
+    exit_if_stopped(shown["id"], stopped, as_json)
 
 
 @cases_group.command("show", help="A case with its open tasks, data and history.")
-@click.argument("case_id", type=int)
+@click.argument("case_id", type=ROW_ID)
 @json_flag
 def cases_show(case_id: int, as_json: bool) -> None:
     with user_errors(), uow() as work:
@@ -132,7 +143,7 @@ def cases_show(case_id: int, as_json: bool) -> None:
                    f"{event['kind']} {event['element_id'] or ''}")
 
 
-@click.group("tasks", cls=AppGroup, help="List and complete human tasks.")
+@click.group("tasks", cls=GuardedGroup, help="List and complete human tasks.")
 def tasks_group() -> None:
     pass
 
@@ -148,7 +159,8 @@ def tasks_list(role: str | None, assignee: str | None, as_json: bool) -> None:
     emit_json(rows) if as_json else table(rows, ["id", "case_id", "title", "role", "due_at"])
 
 
-@tasks_group.command("complete", help="Complete task ID with form data given as JSON.")
+@tasks_group.command("complete", help="Complete task ID with form data given as JSON; exit 3 "
+                     "when the case stopped at an incident.")
 @click.argument("task_id")
 @click.option("--data", required=True, help="Form data as a JSON object.")
 @click.option("--user", required=True,
@@ -161,8 +173,10 @@ def tasks_complete(task_id: str, data: str, user: str, as_json: bool) -> None:
         task = tasks.complete_task(work.session, task_id, payload, actor.username, actor.roles)
         work.commit()
         shown = task_json(task)
-    emit_json(shown) if as_json else click.echo(f"completed '{shown['title']}' of case "
-                                                f"{shown['case_id']}")
+        stopped = stopped_at(work.session, task.case_id)
+    emit_json({**shown, "open_incidents": stopped}) if as_json else click.echo(
+        f"completed '{shown['title']}' of case {shown['case_id']}")
+    exit_if_stopped(shown["case_id"], stopped, as_json)
 
 
 def register_commands(app: Flask) -> None:

@@ -17,6 +17,7 @@ from services import processes
 from services.roles import ALL_ROLES
 
 from .demo_cases import Uow, seed_cases
+from .errors import GuardedCommand
 from .output import uow, user_errors
 
 DEMO_USERS: dict[str, tuple[str, list[str]]] = {
@@ -75,8 +76,9 @@ def seed_demo_data(uow: Uow, with_cases: bool = True) -> tuple[list[dict[str, An
     return users, summary
 
 
-@click.command(help="Seed demo data: deploy processes, products, a user per role, and "
-                    "cases in every state. Safe to run twice (cases are seeded once).")
+@click.command(
+    cls=GuardedCommand, help="Seed demo data: deploy processes, products, a user per role, and "
+    "cases in every state. Safe to run twice (cases are seeded once).")
 @with_appcontext
 def demo() -> None:
     from .commands import upgrade_database

@@ -5,23 +5,22 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import AppGroup
 
 from services import incidents, messages
 from services.actors import active_actor
 from services.incidents import Resolution
 from web.present import incident_json, message_json
 
-from .output import emit_json, parse_json_option, table, uow, user_errors
+from .errors import EXIT_INCIDENT, ROW_ID, GuardedGroup
+from .output import emit_json, json_flag, parse_json_option, table, uow, user_errors
 
-json_flag = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 user_option = click.option("--user", required=True,
                            help="Who acts (audited): an active user.")
 admin_option = click.option("--user", required=True,
                             help="Who acts (audited): an active user with the admin role.")
 
 
-@click.group("messages", cls=AppGroup, help="Send messages from outside to waiting cases.")
+@click.group("messages", cls=GuardedGroup, help="Send messages from outside to waiting cases.")
 def messages_group() -> None:
     pass
 
@@ -52,7 +51,7 @@ def messages_send(name: str, key: str, payload: str, message_id: str | None, use
         sys.exit(1)
 
 
-@click.group("incidents", cls=AppGroup, help="Open incidents: list, retry or skip them.")
+@click.group("incidents", cls=GuardedGroup, help="Open incidents: list, retry or skip them.")
 def incidents_group() -> None:
     pass
 
@@ -67,8 +66,9 @@ def incidents_list(as_json: bool) -> None:
                                                  "message", "created_at"])
 
 
-@incidents_group.command("retry", help="Run the failed step of incident ID again.")
-@click.argument("incident_id", type=int)
+@incidents_group.command("retry", help="Run the failed step of incident ID again; exit 3 "
+                         "when the case is still stopped at an incident.")
+@click.argument("incident_id", type=ROW_ID)
 @admin_option
 @json_flag
 def incidents_retry(incident_id: int, user: str, as_json: bool) -> None:
@@ -77,11 +77,15 @@ def incidents_retry(incident_id: int, user: str, as_json: bool) -> None:
         resolution = incidents.retry_incident(work.session, incident_id, admin)
         work.commit()
         _report(resolution, as_json)
+        stopped = _stopped(resolution)
+    if stopped:
+        sys.exit(EXIT_INCIDENT)
 
 
 @incidents_group.command("skip", help="Complete the failed step of incident ID without "
-                         "running it; the reason is kept in the case history.")
-@click.argument("incident_id", type=int)
+                         "running it; the reason is kept in the case history. Exit 3 when the case "
+                         "stopped at an incident again.")
+@click.argument("incident_id", type=ROW_ID)
 @click.option("--reason", required=True, help="Why the step may be skipped.")
 @admin_option
 @json_flag
@@ -91,6 +95,9 @@ def incidents_skip(incident_id: int, reason: str, user: str, as_json: bool) -> N
         resolution = incidents.skip_incident(work.session, incident_id, reason, admin)
         work.commit()
         _report(resolution, as_json)
+        stopped = _stopped(resolution)
+    if stopped:
+        sys.exit(EXIT_INCIDENT)
 
 
 def _report(resolution: Resolution, as_json: bool) -> None:
@@ -103,4 +110,9 @@ def _report(resolution: Resolution, as_json: bool) -> None:
     click.echo(f"incident {resolution.incident.id} {resolution.incident.status}; case "
                f"{resolution.case.id} is {resolution.case.status}")
     if again:
-        click.echo(f"the step failed again: incident {again.id}: {again.message}")
+        click.echo(f"the step failed again: incident {again.id}: {again.message}", err=True)
+
+
+def _stopped(resolution: Resolution) -> bool:
+    """The case is still (or again) stopped at an incident: the exit status says so."""
+    return resolution.new_incident is not None or resolution.case.status == "incident"

@@ -9,18 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from flask.cli import AppGroup
 
 from models import ApiToken
 from services import tokens
 from services.messages import message_names
 
-from .output import emit_json, table, uow, user_errors
+from .errors import ROW_ID, GuardedGroup
+from .output import emit_json, json_flag, table, uow, user_errors
 
-json_flag = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 
-
-@click.group("tokens", cls=AppGroup, help="API tokens of integration accounts, which send "
+@click.group("tokens", cls=GuardedGroup, help="API tokens of integration accounts, which send "
              "messages to /api/v1/messages.")
 def tokens_group() -> None:
     pass
@@ -61,7 +59,7 @@ def tokens_list(as_json: bool) -> None:
 
 
 @tokens_group.command("revoke", help="Revoke token ID at once (see `tokens list`).")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=ROW_ID)
 def tokens_revoke(token_id: int) -> None:
     with user_errors(), uow() as work:
         token = tokens.revoke_token(work.session, token_id)

@@ -11,14 +11,13 @@ import sys
 from typing import Any
 
 import click
-from flask.cli import AppGroup
 
 from services import users
 from services.roles import ALL_ROLES
 
-from .output import emit_json, table, uow, user_errors
+from .errors import GuardedGroup
+from .output import emit_json, json_flag, table, uow, user_errors
 
-json_flag = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 ROLES_HELP = "Comma-separated roles, any of: " + ", ".join(ALL_ROLES) + "."
 
 
@@ -33,7 +32,7 @@ def _read_password(from_stdin: bool) -> str:
     return password
 
 
-@click.group("users", cls=AppGroup, help="People who sign in and the roles they work in.")
+@click.group("users", cls=GuardedGroup, help="People who sign in and the roles they work in.")
 def users_group() -> None:
     pass
 

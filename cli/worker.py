@@ -10,24 +10,26 @@ from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from services import heap
 from services.job_status import jobs_status
 from services.worker import Worker, WorkerOptions, postgres_waiter
 
-from .output import emit_json, table, uow
+from .errors import GuardedCommand, GuardedGroup
+from .output import emit_json, json_flag, table, uow
 
 
-@click.command("worker", help="Run due timers, background service tasks and retries until "
-               "SIGTERM/Ctrl-C (the current job is finished, the rest given back). Start any "
-               "number on PostgreSQL; one on SQLite.")
+@click.command(
+    "worker", cls=GuardedCommand, help="Run due timers, background service tasks and retries "
+    "until SIGTERM/Ctrl-C (the current job is finished, the rest given back). Start any "
+    "number on PostgreSQL; one on SQLite.")
 @click.option("--worker-id", help="Name shown in `jobs status` (default: host-pid).")
 @click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
-@click.option("--max-jobs", type=int, help="Exit after this many jobs.")
-@click.option("--lease", type=float, default=300.0, show_default=True,
+@click.option("--max-jobs", type=click.IntRange(min=1), help="Exit after this many jobs.")
+@click.option("--lease", type=click.FloatRange(min=1.0), default=300.0, show_default=True,
               help="Seconds a taken job stays ours; after that another worker retakes it.")
-@click.option("--batch", type=int, default=5, show_default=True,
+@click.option("--batch", type=click.IntRange(min=1), default=5, show_default=True,
               help="Jobs taken per claim.")
 @with_appcontext
 def worker_command(worker_id: str | None, once: bool, max_jobs: int | None, lease: float,
@@ -49,14 +51,14 @@ def worker_command(worker_id: str | None, once: bool, max_jobs: int | None, leas
     click.echo(f"worker {options.worker_id} stopped after {done} job(s)", err=True)
 
 
-@click.group("jobs", cls=AppGroup, help="The background job queue.")
+@click.group("jobs", cls=GuardedGroup, help="The background job queue.")
 def jobs_group() -> None:
     pass
 
 
 @jobs_group.command("status", help="Queued, running, failed and due-soon jobs; workers "
                     "and their state (idle, busy, dead: no heartbeat for 15 s, stopped).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@json_flag
 def jobs_status_command(as_json: bool) -> None:
     with uow() as work:
         status = jobs_status(work.session)

@@ -17,6 +17,7 @@ from .engine import (
 )
 from .jobs import Job, WorkerHeartbeat
 from .messages import CaseKey, InboundMessage
+from .start_keys import CaseStartKey
 from .users import SavedFilter, User
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Base",
     "Case",
     "CaseKey",
+    "CaseStartKey",
     "CaseTaskState",
     "Claim",
     "Customer",

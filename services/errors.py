@@ -35,3 +35,8 @@ class DeployRejected(ServiceError):
 
 class BadSetting(ServiceError):
     """An environment setting with a value Insurflow cannot use; the sentence names it."""
+
+
+class KeyReused(ServiceError):
+    """An idempotency key sent again with a different request (HTTP 422): answering with the
+    first request's result would hide that the second one was never carried out."""

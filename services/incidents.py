@@ -48,6 +48,12 @@ def list_open_incidents(session: Session, limit: int = 200) -> list[OpenIncident
 
 
 @one_instant
+def open_incidents_of(session: Session, case_id: int) -> list[Incident]:
+    """A case's open incidents, oldest first: where it is stopped."""
+    return list(session.scalars(select(Incident).where(
+        Incident.case_id == case_id, Incident.status == "open").order_by(Incident.id)))
+
+
 def retry_incident(session: Session, incident_id: int, actor: str) -> Resolution:
     """Run the failed task again (after someone fixed what made it fail)."""
     incident, case = _open_incident_locked(session, incident_id)

@@ -1,5 +1,9 @@
 """The JSON API under /api/v1: routes parse, call one service function, present the result.
 
+A case start may carry an `Idempotency-Key` header: a retry with the same key and body gets
+the first case back (200, `Idempotent-Replayed: true`) instead of a second case (201); the
+same key with another body is refused (422).
+
 Every call needs a user: HTTP Basic (a staff user's username and password) or the browser
 session; with the session, writes also need the `X-CSRF-Token` header. Messages come only
 from integration accounts, with `Authorization: Bearer <token>`, and a token is good for
@@ -13,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from services import cases, messages, tasks
+from services import case_starts, cases, messages, tasks
 from services.errors import InvalidInput, PermissionDenied
 
 from .csrf import UNSAFE_METHODS, require_token
@@ -82,16 +86,19 @@ def _actor(body: dict[str, Any]) -> str:
 
 
 @api.post("/cases")
-def start_case() -> tuple[Response, int]:
+def start_case() -> tuple[Response, int, dict[str, str]]:
     body = _body()
     process_id = body.get("process_id")
     if not isinstance(process_id, str):
         raise InvalidInput("name the process", {"process_id": ["This field is required."]})
     with unit_of_work() as uow:
-        case = cases.start_case(uow.session, process_id, body.get("data", {}), _actor(body),
-                                _signed_in().roles)
+        started = case_starts.start_case_once(
+            uow.session, process_id, body.get("data", {}), _actor(body), _signed_in().roles,
+            request.headers.get("Idempotency-Key"))
         uow.commit()
-        return jsonify(case_json(case)), 201
+        if started.replayed:
+            return jsonify(case_json(started.case)), 200, {"Idempotent-Replayed": "true"}
+        return jsonify(case_json(started.case)), 201, {}
 
 
 @api.get("/cases/<int:case_id>")

@@ -13,6 +13,7 @@ from services.errors import (
     Conflict,
     DeployRejected,
     InvalidInput,
+    KeyReused,
     NotFound,
     PermissionDenied,
     ServiceError,
@@ -22,7 +23,7 @@ from services.unit_of_work import CHANGED_MEANWHILE
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 STATUS = {NotFound: 404, Conflict: 409, PermissionDenied: 403, InvalidInput: 400,
-          DeployRejected: 400}
+          DeployRejected: 400, KeyReused: 422}
 
 
 def _respond(status: int, message: str, fields: dict[str, list[str]] | None = None

@@ -119,7 +119,7 @@ def test_cli_lists_retries_and_skips(app: Flask, deployed) -> None:  # type: ign
     assert listed[0]["business_key"] is None and listed[0]["element_id"] == "call_fail"
     ensure_demo_user(app, "admin")
     failed_again = runner.invoke(args=["incidents", "retry", str(first), "--user", "admin"])
-    assert failed_again.exit_code == 0 and "failed again" in failed_again.output
+    assert failed_again.exit_code == 3 and "failed again" in failed_again.output
     no_reason = runner.invoke(args=["incidents", "skip", str(second), "--user", "admin"])
     assert no_reason.exit_code == 2 and "--reason" in no_reason.output
     skipped = runner.invoke(args=["incidents", "skip", str(second), "--reason", "done by hand",
