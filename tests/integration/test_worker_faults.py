@@ -11,8 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from services.job_status import jobs_status
 from services.worker import Worker, WorkerOptions
 from tests.support import flows
 from tests.support.auth import signed_in_client
-from tests.support.jobs import BACKGROUND, MovableClock
+from tests.support.jobs import BACKGROUND, MovableClock, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = ("import sys, tests.support.handlers; from cli.main import main; "
@@ -54,16 +53,6 @@ def worker(database_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen
     process.wait(timeout=10)
 
 
-def _until(check: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-
-
 def _scalar(engine: Engine, sql: str) -> Any:
     with engine.connect() as conn:
         return conn.execute(text(sql)).scalar()
@@ -75,20 +64,20 @@ def _log_count(log_path: Path, words: str) -> int:
 
 def _terminate_backends_three_times(engine: Engine, log_path: Path) -> None:
     for round_number in range(1, 4):
-        _until(lambda: _scalar(engine, LISTENING) == 1, 60, "the worker to LISTEN")
+        wait_until(lambda: _scalar(engine, LISTENING) == 1, 60, "the worker to LISTEN")
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                               "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-        _until(lambda n=round_number: _log_count(log_path, "LISTEN connection failed") >= n,
+        wait_until(lambda n=round_number: _log_count(log_path, "LISTEN connection failed") >= n,
                30, "the worker to notice its LISTEN connection was cut")
-    _until(lambda: _scalar(engine, LISTENING) == 1, 60, "the worker to LISTEN again")
+    wait_until(lambda: _scalar(engine, LISTENING) == 1, 60, "the worker to LISTEN again")
 
 
 def _lock_sqlite_during_heartbeats(database_url: str, log_path: Path) -> None:
     holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        _until(lambda: _log_count(log_path, "heartbeat failed") >= 2, 30,
+        wait_until(lambda: _log_count(log_path, "heartbeat failed") >= 2, 30,
                "two heartbeats to find the database locked")
     finally:
         holder.execute("ROLLBACK")
@@ -99,7 +88,7 @@ def test_worker_survives_database_errors(database_url: str, uow, db_engine: Engi
                                          worker) -> None:
     process, log_path = worker
     flows.deploy(uow, BACKGROUND)
-    _until(lambda: _scalar(db_engine, "SELECT count(*) FROM worker_heartbeat"), 60,
+    wait_until(lambda: _scalar(db_engine, "SELECT count(*) FROM worker_heartbeat"), 60,
            "the worker to start")
     if database_url.startswith("postgresql"):
         _terminate_backends_three_times(db_engine, log_path)
@@ -109,7 +98,7 @@ def test_worker_survives_database_errors(database_url: str, uow, db_engine: Engi
 
     due = datetime.now(UTC).isoformat()  # due for the worker, which runs on the real clock
     case_id = flows.start(uow, "timer_wait", {"due_time": due})
-    _until(lambda: flows.show(uow, case_id).case.status == "completed", 60,
+    wait_until(lambda: flows.show(uow, case_id).case.status == "completed", 60,
            "the worker to fire the timer")
 
     real_now = datetime.now(UTC)

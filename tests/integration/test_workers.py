@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy import Engine, text
 
 from services import cases
 from tests.support import flows
+from tests.support.jobs import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "background"
@@ -57,16 +57,6 @@ def spawn(database_url: str, tmp_path: Path) -> Iterator[Callable[..., subproces
         process.wait(timeout=10)
 
 
-def _until(check: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-
-
 def _scalar(engine: Engine, sql: str, **params: Any) -> Any:
     with engine.connect() as conn:
         return conn.execute(text(sql), params).scalar()
@@ -87,10 +77,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def test_two_workers_run_each_of_500_jobs_once(uow, outside, spawn) -> None:  # type: ignore[no-untyped-def]
     flows.deploy(uow, FIXTURES)
     workers = [spawn("worker-a"), spawn("worker-b")]
-    _until(lambda: _scalar(outside, "SELECT count(*) FROM worker_heartbeat") == 2, 30,
+    wait_until(lambda: _scalar(outside, "SELECT count(*) FROM worker_heartbeat") == 2, 30,
            "both workers to start")
     _start_cases(uow, [0] * 500)
-    _until(lambda: _scalar(outside, "SELECT count(*) FROM job WHERE status = 'done'") == 500,
+    wait_until(lambda: _scalar(outside, "SELECT count(*) FROM job WHERE status = 'done'") == 500,
            45, "500 jobs done")
     for worker in workers:
         _stop(worker)
@@ -110,14 +100,14 @@ def test_killed_worker_loses_nothing(uow, outside, spawn) -> None:  # type: igno
     flows.deploy(uow, FIXTURES)
     _start_cases(uow, [30.0] + [0] * 9)  # the first job hangs in its outside call
     first = spawn("worker-a", "--lease", "2", "--batch", "1")
-    key = _until(lambda: _scalar(outside, "SELECT idempotency_key FROM test_call"), 30,
+    key = wait_until(lambda: _scalar(outside, "SELECT idempotency_key FROM test_call"), 30,
                  "worker-a to call the outside system")
     first.send_signal(signal.SIGKILL)  # mid-job: the call was made, nothing committed
     first.wait(timeout=10)
     assert _scalar(outside, "SELECT status FROM job ORDER BY id LIMIT 1") == "running"
 
     second = spawn("worker-b", "--lease", "2")
-    _until(lambda: _scalar(outside, "SELECT count(*) FROM job WHERE status = 'done'") == 10,
+    wait_until(lambda: _scalar(outside, "SELECT count(*) FROM job WHERE status = 'done'") == 10,
            30, "worker-b to finish every job")
     _stop(second)
     calls = _scalar(outside, "SELECT count(*) FROM test_call WHERE idempotency_key = :k", k=key)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,3 +51,14 @@ def background_clock(uow: flows.UowFactory) -> MovableClock:
     FLAKY_CALLS.clear()
     OUTAGE["down"] = True
     return clock
+
+
+def wait_until(check: Callable[[], Any], seconds: float, what: str) -> Any:
+    """Poll `check` until it gives a true value (returned), for a worker process to act."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
